@@ -1,0 +1,128 @@
+using Comety.Internal;
+
+namespace Comety;
+
+public sealed partial class Dispatcher
+{
+    /// <summary>Subscribes a user to a channel: from now on it receives the events posted to it.</summary>
+    /// <param name="userId">The user's id.</param>
+    /// <param name="channel">The channel: 1 to 200 characters with no control characters.</param>
+    /// <param name="cancellationToken">Passed to the <see cref="LifecycleEvent.Subscribed"/> handlers.</param>
+    /// <returns><see langword="true"/> when the user was subscribed; <see langword="false"/> when it already was (no event is raised then).</returns>
+    /// <exception cref="UnknownUserException">The user is not registered.</exception>
+    /// <exception cref="ArgumentException">The channel name is invalid.</exception>
+    public async ValueTask<bool> SubscribeAsync(string userId, string channel, CancellationToken cancellationToken = default)
+    {
+        ChannelName.ThrowIfInvalid(channel, nameof(channel));
+        var user = GetUser(userId);
+        lock (user)
+        {
+            if (user.Leaving)
+            {
+                throw new UnknownUserException(userId);
+            }
+
+            if (!user.Channels.Add(channel))
+            {
+                return false;
+            }
+
+            // Under the user's lock, so that the user's and the channel's view always agree.
+            // Delivery never holds a channel's lock while it takes a user's.
+            while (true)
+            {
+                var state = _channels.GetOrAdd(channel, static name => new ChannelState(name));
+                lock (state)
+                {
+                    if (!state.Removed)
+                    {
+                        state.Subscribers.Add(user);
+                        break;
+                    }
+                }
+            }
+        }
+
+        await RaiseAsync(LifecycleEvent.Subscribed, user, channel, cancellationToken: cancellationToken);
+        return true;
+    }
+
+    /// <summary>Unsubscribes a user from a channel: it receives no more of the events posted to it.</summary>
+    /// <param name="userId">The user's id.</param>
+    /// <param name="channel">The channel.</param>
+    /// <param name="cancellationToken">Passed to the <see cref="LifecycleEvent.Unsubscribed"/> handlers.</param>
+    /// <returns><see langword="true"/> when the user was unsubscribed; <see langword="false"/> when it was not subscribed (no event is raised then).</returns>
+    /// <exception cref="UnknownUserException">The user is not registered.</exception>
+    /// <exception cref="ArgumentException">The channel name is invalid.</exception>
+    public async ValueTask<bool> UnsubscribeAsync(string userId, string channel, CancellationToken cancellationToken = default)
+    {
+        ChannelName.ThrowIfInvalid(channel, nameof(channel));
+        var user = GetUser(userId);
+        lock (user)
+        {
+            if (user.Leaving)
+            {
+                throw new UnknownUserException(userId);
+            }
+
+            if (!user.Channels.Remove(channel))
+            {
+                return false;
+            }
+
+            RemoveFromChannel(user, channel);
+        }
+
+        await RaiseAsync(LifecycleEvent.Unsubscribed, user, channel, cancellationToken: cancellationToken);
+        return true;
+    }
+
+    /// <summary>Returns the channels a user is subscribed to.</summary>
+    /// <param name="userId">The user's id.</param>
+    /// <returns>A snapshot of the user's channels.</returns>
+    /// <exception cref="UnknownUserException">The user is not registered.</exception>
+    public IReadOnlyCollection<string> GetChannels(string userId)
+    {
+        var user = GetUser(userId);
+        lock (user)
+        {
+            return [.. user.Channels];
+        }
+    }
+
+    /// <summary>Returns the users subscribed to a channel.</summary>
+    /// <param name="channel">The channel.</param>
+    /// <returns>A snapshot of the subscribers' ids; empty for a channel nobody is subscribed to.</returns>
+    public IReadOnlyCollection<string> GetSubscribers(string channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        if (!_channels.TryGetValue(channel, out var state))
+        {
+            return [];
+        }
+
+        lock (state)
+        {
+            return [.. state.Subscribers.Select(static user => user.Id)];
+        }
+    }
+
+    // Call under the user's lock.
+    private void RemoveFromChannel(UserState user, string channel)
+    {
+        if (!_channels.TryGetValue(channel, out var state))
+        {
+            return;
+        }
+
+        lock (state)
+        {
+            state.Subscribers.Remove(user);
+            if (state.Subscribers.Count == 0)
+            {
+                state.Removed = true;
+                _channels.TryRemove(KeyValuePair.Create(channel, state));
+            }
+        }
+    }
+}

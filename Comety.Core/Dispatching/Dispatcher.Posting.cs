@@ -1,0 +1,284 @@
+using System.Buffers;
+using Comety.Internal;
+
+namespace Comety;
+
+public sealed partial class Dispatcher
+{
+    /// <summary>Posts an event to every registered user.</summary>
+    /// <param name="sender">What originated the event.</param>
+    /// <param name="args">The event's named arguments; <c>event</c> names its type.</param>
+    /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
+    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
+    public ValueTask<long?> BroadcastAsync(object? sender, IReadOnlyDictionary<string, object?> args, CancellationToken cancellationToken = default) =>
+        PostAsync(new CometyEvent(sender, args), cancellationToken);
+
+    /// <summary>Posts an event to a channel's subscribers; the event's <c>channel</c> argument names the channel.</summary>
+    /// <param name="channel">The channel.</param>
+    /// <param name="sender">What originated the event.</param>
+    /// <param name="args">The event's named arguments; <c>event</c> names its type.</param>
+    /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
+    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
+    public ValueTask<long?> PostToChannelAsync(string channel, object? sender, IReadOnlyDictionary<string, object?> args, CancellationToken cancellationToken = default) =>
+        PostAsync(new CometyEvent(sender, args, channel), cancellationToken);
+
+    /// <summary>Posts an event to one user.</summary>
+    /// <param name="userId">The user the event is for.</param>
+    /// <param name="sender">What originated the event.</param>
+    /// <param name="args">The event's named arguments; <c>event</c> names its type.</param>
+    /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
+    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
+    public ValueTask<long?> PostToUserAsync(string userId, object? sender, IReadOnlyDictionary<string, object?> args, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        return PostAsync(new CometyEvent(sender, args, targetUserIds: [userId]), cancellationToken);
+    }
+
+    /// <summary>
+    /// Posts an event: appends it to the log and delivers it to the users it concerns, waking
+    /// their waiting polls. An event with target users goes to those of them that are registered
+    /// (and, if it has a channel, subscribed to it); a channel event to the channel's
+    /// subscribers; any other event to every registered user.
+    /// </summary>
+    /// <param name="newEvent">An event that has not been posted yet.</param>
+    /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
+    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
+    /// <exception cref="InvalidOperationException">The event was posted before.</exception>
+    public async ValueTask<long?> PostAsync(CometyEvent newEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(newEvent);
+        ThrowIfDisposed();
+        if (newEvent.Sequence != 0)
+        {
+            throw new InvalidOperationException($"The event was already posted as #{newEvent.Sequence}.");
+        }
+
+        if (Volatile.Read(ref _userCount) == 0)
+        {
+            Log.EventDropped(_logger, newEvent.Type);
+            return null;
+        }
+
+        var appended = await _log.AppendAsync(newEvent, cancellationToken);
+        await DeliverUpToAsync(appended.Sequence);
+        return appended.Sequence;
+    }
+
+    // Moves events from the log into inboxes, in log order, until `sequence` is delivered.
+    // Not cancellable: an appended event must reach its recipients.
+    private async ValueTask DeliverUpToAsync(long sequence)
+    {
+        if (Volatile.Read(ref _lastDelivered) >= sequence)
+        {
+            return;
+        }
+
+        await _deliveryGate.WaitAsync(CancellationToken.None);
+        try
+        {
+            while (_lastDelivered < sequence)
+            {
+                var batch = await _log.ReadAsync(_lastDelivered + 1, DeliveryBatchSize);
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+
+                foreach (var e in batch)
+                {
+                    Route(e);
+                    Volatile.Write(ref _lastDelivered, e.Sequence);
+                }
+            }
+        }
+        finally
+        {
+            _deliveryGate.Release();
+        }
+
+        if (RetainedEventCount > _options.MaxRetainedEvents)
+        {
+            OverflowHoldersOfOldest();
+        }
+
+        // Events for nobody, and events whose recipients confirmed them already, go at once.
+        await PurgeAsync();
+    }
+
+    // Delivers one event to its recipients and retains it until they confirm it.
+    private void Route(CometyEvent e)
+    {
+        // One count held by delivery itself, so the event is not purgeable half delivered.
+        e.PendingRecipients = 1;
+        if (e.TargetUserIds is { } targets)
+        {
+            foreach (var target in targets)
+            {
+                if (_users.TryGetValue(target, out var user))
+                {
+                    DeliverTo(user, e);
+                }
+            }
+        }
+        else if (e.Channel is { } channel)
+        {
+            DeliverToChannel(channel, e);
+        }
+        else
+        {
+            foreach (var (_, user) in _users)
+            {
+                DeliverTo(user, e);
+            }
+        }
+
+        Interlocked.Decrement(ref e.PendingRecipients);
+        lock (_retainedLock)
+        {
+            _retained.Add(e);
+            _lastRetained = e.Sequence;
+        }
+    }
+
+    private void DeliverToChannel(string channel, CometyEvent e)
+    {
+        if (!_channels.TryGetValue(channel, out var state))
+        {
+            return;
+        }
+
+        // Copy the subscribers so that no user lock is taken under the channel's lock.
+        UserState[] subscribers;
+        int count;
+        lock (state)
+        {
+            count = state.Subscribers.Count;
+            subscribers = ArrayPool<UserState>.Shared.Rent(count);
+            state.Subscribers.CopyTo(subscribers);
+        }
+
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                DeliverTo(subscribers[i], e);
+            }
+        }
+        finally
+        {
+            ArrayPool<UserState>.Shared.Return(subscribers, clearArray: true);
+        }
+    }
+
+    // Adds the event to one inbox and wakes that user's polls.
+    private void DeliverTo(UserState user, CometyEvent e)
+    {
+        TaskCompletionSource? signal;
+        lock (user)
+        {
+            if (!user.Registered || e.Sequence <= user.Confirmed)
+            {
+                return;
+            }
+
+            if (e.TargetUserIds is not null && e.Channel is not null && !user.Channels.Contains(e.Channel))
+            {
+                return;
+            }
+
+            if (user.OverflowedUpTo != 0)
+            {
+                user.OverflowedUpTo = e.Sequence;
+                return;
+            }
+
+            if (user.Inbox.Count >= _options.MaxBacklog)
+            {
+                Log.BacklogOverflowed(_logger, user.Id, user.Inbox.Count, e.Sequence);
+                ReleaseInbox(user);
+                user.OverflowedUpTo = e.Sequence;
+            }
+            else
+            {
+                Interlocked.Increment(ref e.PendingRecipients);
+                user.Inbox.Add(e);
+            }
+
+            signal = user.TakeSignal();
+        }
+
+        signal?.TrySetResult();
+    }
+
+    // Drops a user's unconfirmed events; returns whether any of them was released. Call under the user's lock.
+    private static bool ReleaseInbox(UserState user)
+    {
+        var released = false;
+        while (user.Inbox.Count > 0)
+        {
+            released |= Release(user.Inbox.RemoveFirst());
+        }
+
+        return released;
+    }
+
+    // One recipient is done with the event; returns whether it was the last.
+    private static bool Release(CometyEvent e) => Interlocked.Decrement(ref e.PendingRecipients) == 0;
+
+    // Too many events are retained: some user holds old ones without confirming them. The users
+    // holding the oldest must resynchronise, so that the log stays bounded.
+    private void OverflowHoldersOfOldest()
+    {
+        long cutoff;
+        lock (_retainedLock)
+        {
+            if (_retained.Count <= _options.MaxRetainedEvents)
+            {
+                return;
+            }
+
+            cutoff = _retained[_retained.Count - _options.MaxRetainedEvents].Sequence;
+        }
+
+        Log.RetainedLimitReached(_logger, _options.MaxRetainedEvents, cutoff);
+        var lastDelivered = Volatile.Read(ref _lastDelivered);
+        foreach (var (_, user) in _users)
+        {
+            TaskCompletionSource? signal = null;
+            lock (user)
+            {
+                if (user.Inbox.Count > 0 && user.Inbox.First.Sequence < cutoff)
+                {
+                    Log.BacklogOverflowed(_logger, user.Id, user.Inbox.Count, lastDelivered);
+                    ReleaseInbox(user);
+                    user.OverflowedUpTo = lastDelivered;
+                    signal = user.TakeSignal();
+                }
+            }
+
+            signal?.TrySetResult();
+        }
+    }
+
+    // Discards the delivered events at the head of the log that every recipient has confirmed.
+    private ValueTask PurgeAsync()
+    {
+        long keepFrom;
+        lock (_retainedLock)
+        {
+            if (_retained.Count == 0 || Volatile.Read(ref _retained.First.PendingRecipients) != 0)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            while (_retained.Count > 0 && Volatile.Read(ref _retained.First.PendingRecipients) == 0)
+            {
+                _retained.RemoveFirst();
+            }
+
+            keepFrom = _retained.Count > 0 ? _retained.First.Sequence : _lastRetained + 1;
+        }
+
+        return _log.TrimAsync(keepFrom);
+    }
+}

@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using Comety.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Comety;
+
+/// <summary>
+/// Routes events from the server to the users waiting for them: registers users, appends
+/// events to one ordered log, delivers each to the users it concerns (everyone, a channel's
+/// subscribers, or named users), and answers their polls without holding a thread.
+/// </summary>
+/// <remarks>
+/// Every member is thread-safe. Each user has a window, the events after the last sequence
+/// number it confirmed; an event leaves a user only when it confirms it, so a lost response
+/// loses nothing. Events every user has confirmed are discarded.
+/// </remarks>
+public sealed partial class Dispatcher : IDisposable
+{
+    /// <summary>The sender of the events the dispatcher posts itself, such as <c>register-user</c>.</summary>
+    public const string SenderName = "Comety.Dispatcher";
+
+    private const int DeliveryBatchSize = 256;
+
+    private readonly DispatcherOptions _options;
+    private readonly IEventLog _log;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly MultiTimer _timer;
+    private readonly LifecycleHandlers _handlers = new();
+    private readonly ConcurrentDictionary<string, UserState> _users = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ChannelState> _channels = new(StringComparer.Ordinal);
+
+    // Delivery is sequential, in log order: whoever holds the gate moves events from the log
+    // into inboxes. Registration takes it too, so a new user's window starts exactly where
+    // delivery stands.
+    private readonly SemaphoreSlim _deliveryGate = new(1, 1);
+    private long _lastDelivered;
+
+    // Delivered events in sequence order, until every recipient has confirmed them.
+    private readonly Lock _retainedLock = new();
+    private readonly EventRing _retained = new(64);
+    private long _lastRetained;
+
+    private readonly Action<object?> _onHeartbeatDue;
+    private readonly Action<object?> _wakeUp = static state => ((UserState)state!).WakeUp();
+    private int _userCount;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a dispatcher.</summary>
+    /// <param name="options">The settings; the defaults of <see cref="DispatcherOptions"/> when <see langword="null"/>.</param>
+    /// <param name="log">The event log; a new <see cref="InMemoryEventLog"/> when <see langword="null"/>.</param>
+    /// <param name="timeProvider">The clock for heartbeats and poll timeouts; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="logger">Where the dispatcher logs; nowhere when <see langword="null"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public Dispatcher(
+        DispatcherOptions? options = null,
+        IEventLog? log = null,
+        TimeProvider? timeProvider = null,
+        ILogger<Dispatcher>? logger = null)
+    {
+        _options = options ?? new DispatcherOptions();
+        _options.Validate();
+        _log = log ?? new InMemoryEventLog();
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _timer = new MultiTimer(_timeProvider, e => Log.TimerCallbackFailed(_logger, e));
+        _onHeartbeatDue = state => OnHeartbeatDue((UserState)state!);
+        _lastDelivered = _log.LastSequence;
+        _lastRetained = _lastDelivered;
+    }
+
+    /// <summary>Gets the dispatcher's settings.</summary>
+    public DispatcherOptions Options => _options;
+
+    /// <summary>Gets the clock the dispatcher keeps time with.</summary>
+    public TimeProvider TimeProvider => _timeProvider;
+
+    /// <summary>Gets the highest sequence number issued so far.</summary>
+    public long LastSequence => _log.LastSequence;
+
+    /// <summary>Gets how many users are registered.</summary>
+    public int UserCount => Volatile.Read(ref _userCount);
+
+    /// <summary>Gets the highest sequence number delivered to the users' inboxes.</summary>
+    internal long LastDeliveredSequence => Volatile.Read(ref _lastDelivered);
+
+    /// <summary>Gets how many delivered events are kept because some recipient has not confirmed them.</summary>
+    internal int RetainedEventCount
+    {
+        get
+        {
+            lock (_retainedLock)
+            {
+                return _retained.Count;
+            }
+        }
+    }
+
+    internal MultiTimer Timer => _timer;
+
+    /// <summary>Ends waiting polls (they return with no events) and stops the heartbeats; later calls fail.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _timer.Dispose(runPending: false);
+        foreach (var (_, user) in _users)
+        {
+            user.WakeUp();
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private UserState GetUser(string userId)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        ThrowIfDisposed();
+        if (!_users.TryGetValue(userId, out var user))
+        {
+            throw new UnknownUserException(userId);
+        }
+
+        return user;
+    }
+}

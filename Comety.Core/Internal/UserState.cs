@@ -1,0 +1,65 @@
+namespace Comety.Internal;
+
+/// <summary>
+/// A registered user's inbox and window. The inbox holds, in sequence order, the events routed
+/// to the user that it has not confirmed; events for other channels and other users never enter
+/// it, so a user never skips them one by one. Guarded by locking the instance.
+/// </summary>
+internal sealed class UserState
+{
+    private TaskCompletionSource? _signal;
+
+    public UserState(string id, long confirmed, Action<object?> onHeartbeatDue)
+    {
+        Id = id;
+        Confirmed = confirmed;
+        Heartbeat = new TimerEntry(onHeartbeatDue, this);
+    }
+
+    public string Id { get; }
+
+    public EventRing Inbox { get; } = new();
+
+    public HashSet<string> Channels { get; } = new(StringComparer.Ordinal);
+
+    public TimerEntry Heartbeat { get; }
+
+    /// <summary>The highest sequence number the user has confirmed; its window starts after it.</summary>
+    public long Confirmed { get; set; }
+
+    /// <summary>The last event dropped since the user overflowed its backlog, or 0 when it has not.</summary>
+    public long OverflowedUpTo { get; set; }
+
+    /// <summary>Cleared when the user is removed; no event is routed to it after that.</summary>
+    public bool Registered { get; set; } = true;
+
+    /// <summary>Set when the user starts leaving, so that it leaves once.</summary>
+    public bool Leaving { get; set; }
+
+    /// <summary>Changes whenever the heartbeat is stopped or restarted, so a timeout can tell it is stale.</summary>
+    public int HeartbeatVersion { get; set; }
+
+    /// <summary>Returns the task that completes on the next wake-up. Call under the lock.</summary>
+    public Task WaitForWakeUp() =>
+        (_signal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    /// <summary>Wakes every poll waiting for this user; they look at the inbox again. Call under the lock.</summary>
+    public TaskCompletionSource? TakeSignal()
+    {
+        var signal = _signal;
+        _signal = null;
+        return signal;
+    }
+
+    /// <summary>Wakes every waiting poll. Takes the lock.</summary>
+    public void WakeUp()
+    {
+        TaskCompletionSource? signal;
+        lock (this)
+        {
+            signal = TakeSignal();
+        }
+
+        signal?.TrySetResult();
+    }
+}

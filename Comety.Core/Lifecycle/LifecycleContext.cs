@@ -1,0 +1,52 @@
+using System.Text.Json;
+
+namespace Comety;
+
+/// <summary>What a lifecycle handler is told about the event it handles.</summary>
+public sealed class LifecycleContext
+{
+    internal LifecycleContext(
+        Dispatcher dispatcher,
+        LifecycleEvent lifecycleEvent,
+        string? userId,
+        string? channel = null,
+        JsonElement? data = null,
+        Exception? exception = null,
+        CancellationToken cancellationToken = default)
+    {
+        Dispatcher = dispatcher;
+        Event = lifecycleEvent;
+        UserId = userId;
+        Channel = channel;
+        Data = data;
+        Exception = exception;
+        CancellationToken = cancellationToken;
+    }
+
+    /// <summary>Gets the dispatcher that raised the event.</summary>
+    public Dispatcher Dispatcher { get; }
+
+    /// <summary>Gets which lifecycle event this is.</summary>
+    public LifecycleEvent Event { get; }
+
+    /// <summary>Gets the user concerned, or <see langword="null"/> for an error no user can be blamed for.</summary>
+    public string? UserId { get; }
+
+    /// <summary>Gets the channel joined or left, or the channel a message was sent to; otherwise <see langword="null"/>.</summary>
+    public string? Channel { get; }
+
+    /// <summary>Gets the data a page sent, for <see cref="LifecycleEvent.Message"/>.</summary>
+    public JsonElement? Data { get; }
+
+    /// <summary>Gets what failed, for <see cref="LifecycleEvent.Error"/>.</summary>
+    public Exception? Exception { get; }
+
+    /// <summary>
+    /// Gets or sets whether a user whose heartbeat timed out stays registered; only
+    /// <see cref="LifecycleEvent.Disconnected"/> handlers set it.
+    /// </summary>
+    public bool KeepRegistered { get; set; }
+
+    /// <summary>Gets the token that tells a handler the work it serves was abandoned.</summary>
+    public CancellationToken CancellationToken { get; }
+}

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using System.Text.RegularExpressions;
+
+namespace Comety.Internal;
+
+/// <summary>
+/// The handlers bound to each lifecycle event, with their channel patterns, and the
+/// django-socketio rule for which of them run.
+/// </summary>
+internal sealed class LifecycleHandlers
+{
+    private static readonly TimeSpan PatternMatchTimeout = TimeSpan.FromSeconds(1);
+
+    private readonly ImmutableArray<Binding>[] _bindings =
+        Enumerable.Repeat(ImmutableArray<Binding>.Empty, Enum.GetValues<LifecycleEvent>().Length).ToArray();
+
+    public bool HasAny(LifecycleEvent lifecycleEvent) => !_bindings[(int)lifecycleEvent].IsEmpty;
+
+    public IDisposable Add(LifecycleEvent lifecycleEvent, Func<LifecycleContext, ValueTask> handler, string? channelPattern)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (!Enum.IsDefined(lifecycleEvent))
+        {
+            throw new ArgumentOutOfRangeException(nameof(lifecycleEvent), lifecycleEvent, "Unknown lifecycle event.");
+        }
+
+        if (lifecycleEvent == LifecycleEvent.Connected && channelPattern is not null)
+        {
+            throw new ArgumentException("Connected handlers take no channel pattern: a user has no channels when it connects.", nameof(channelPattern));
+        }
+
+        Regex? pattern = null;
+        if (channelPattern is not null)
+        {
+            try
+            {
+                pattern = new Regex(channelPattern, RegexOptions.CultureInvariant, PatternMatchTimeout);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"'{channelPattern}' is not a valid regular expression: {e.Message}", nameof(channelPattern), e);
+            }
+        }
+
+        var binding = new Binding(handler, pattern);
+        ImmutableInterlocked.Update(ref _bindings[(int)lifecycleEvent], static (list, b) => list.Add(b), binding);
+        return new Removal(this, lifecycleEvent, binding);
+    }
+
+    /// <summary>
+    /// Returns the handlers that run for an event. Subscribe and unsubscribe handlers match the
+    /// channel joined or left; the others match the user's channels (a message sent to a channel:
+    /// that channel), and a handler without a pattern runs only for a user with no channels.
+    /// </summary>
+    public List<Func<LifecycleContext, ValueTask>> Select(LifecycleEvent lifecycleEvent, string? channel, IReadOnlyCollection<string> userChannels)
+    {
+        var bindings = _bindings[(int)lifecycleEvent];
+        var selected = new List<Func<LifecycleContext, ValueTask>>(bindings.Length);
+        foreach (var binding in bindings)
+        {
+            if (Matches(binding.Pattern, lifecycleEvent, channel, userChannels))
+            {
+                selected.Add(binding.Handler);
+            }
+        }
+
+        return selected;
+    }
+
+    private static bool Matches(Regex? pattern, LifecycleEvent lifecycleEvent, string? channel, IReadOnlyCollection<string> userChannels)
+    {
+        switch (lifecycleEvent)
+        {
+            case LifecycleEvent.Connected:
+                return true;
+            case LifecycleEvent.Subscribed or LifecycleEvent.Unsubscribed:
+                return pattern is null || pattern.IsMatch(channel!);
+            case LifecycleEvent.Message when channel is not null:
+                return pattern?.IsMatch(channel) ?? false;
+            default:
+                if (pattern is null)
+                {
+                    return userChannels.Count == 0;
+                }
+
+                foreach (var userChannel in userChannels)
+                {
+                    if (pattern.IsMatch(userChannel))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+        }
+    }
+
+    private sealed record Binding(Func<LifecycleContext, ValueTask> Handler, Regex? Pattern);
+
+    private sealed class Removal(LifecycleHandlers owner, LifecycleEvent lifecycleEvent, Binding binding) : IDisposable
+    {
+        public void Dispose() =>
+            ImmutableInterlocked.Update(ref owner._bindings[(int)lifecycleEvent], static (list, b) => list.Remove(b), binding);
+    }
+}

@@ -1,0 +1,147 @@
+using System.Globalization;
+
+namespace Comety;
+
+/// <summary>
+/// Estimates a user's network delay from its recent polls, as the Comety protocol describes:
+/// it keeps the last six measured delays and expects the second largest (the largest while it
+/// has fewer than six, zero while it has none).
+/// </summary>
+/// <remarks>
+/// A delay is measured when a poll arrives: the time since the previous response was sent,
+/// less the <c>elapsed</c> time the client reports having spent in between. The estimator's
+/// state round-trips through <see cref="ToString"/> and <see cref="Parse"/>, so it can live in
+/// an ASP.NET Core session. It is not thread-safe: one user's polls use it one at a time.
+/// </remarks>
+public sealed class NetworkDelayEstimator
+{
+    /// <summary>How many measurements the estimator keeps.</summary>
+    public const int Capacity = 6;
+
+    private readonly long[] _samples = new long[Capacity];
+    private int _count;
+    private int _next;
+
+    /// <summary>Gets when the previous response to this user was sent, if one was.</summary>
+    public DateTimeOffset? LastResponseAt { get; private set; }
+
+    /// <summary>Gets how many delays have been measured, up to <see cref="Capacity"/>.</summary>
+    public int MeasurementCount => _count;
+
+    /// <summary>Gets the expected network delay: the second largest of six measurements, the largest of fewer, or zero.</summary>
+    public TimeSpan ExpectedDelay
+    {
+        get
+        {
+            long largest = 0, second = 0;
+            for (var i = 0; i < _count; i++)
+            {
+                var sample = _samples[i];
+                if (sample > largest)
+                {
+                    second = largest;
+                    largest = sample;
+                }
+                else if (sample > second)
+                {
+                    second = sample;
+                }
+            }
+
+            return TimeSpan.FromTicks(_count < Capacity ? largest : second);
+        }
+    }
+
+    /// <summary>Records a measured delay; negative measurements count as zero.</summary>
+    /// <param name="delay">The measured delay.</param>
+    public void AddMeasurement(TimeSpan delay)
+    {
+        _samples[_next] = Math.Max(0, delay.Ticks);
+        _next = (_next + 1) % Capacity;
+        _count = Math.Min(_count + 1, Capacity);
+    }
+
+    /// <summary>
+    /// Measures the delay of a poll that arrived at <paramref name="arrivedAt"/>, if a previous
+    /// response was sent and the client said how long it took in between.
+    /// </summary>
+    /// <param name="arrivedAt">When the poll arrived.</param>
+    /// <param name="clientElapsed">The client's <c>elapsed</c> time, or <see langword="null"/> when it sent none (or an invalid one).</param>
+    /// <returns>The measured delay, or <see langword="null"/> when nothing could be measured.</returns>
+    public TimeSpan? OnRequest(DateTimeOffset arrivedAt, TimeSpan? clientElapsed)
+    {
+        if (LastResponseAt is not { } sentAt || clientElapsed is not { } elapsed)
+        {
+            return null;
+        }
+
+        var delay = arrivedAt - sentAt - elapsed;
+        AddMeasurement(delay);
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
+    }
+
+    /// <summary>Notes that a response was sent to the user at <paramref name="sentAt"/>.</summary>
+    /// <param name="sentAt">When the response was sent.</param>
+    public void OnResponse(DateTimeOffset sentAt) => LastResponseAt = sentAt;
+
+    /// <summary>Returns the estimator's state as a short invariant string that <see cref="Parse"/> reads back.</summary>
+    /// <returns>The state: the last response time and the measurements, in ticks.</returns>
+    public override string ToString()
+    {
+        var parts = new string[_count + 1];
+        parts[0] = LastResponseAt?.UtcTicks.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
+        for (var i = 0; i < _count; i++)
+        {
+            // Oldest first, so that parsing restores the order of replacement.
+            var index = (_next - _count + i + Capacity) % Capacity;
+            parts[i + 1] = _samples[index].ToString(CultureInfo.InvariantCulture);
+        }
+
+        return string.Join(' ', parts);
+    }
+
+    /// <summary>Reads an estimator's state written by <see cref="ToString"/>; anything unreadable gives a fresh estimator.</summary>
+    /// <param name="state">The saved state, or <see langword="null"/>.</param>
+    /// <returns>The restored estimator.</returns>
+    public static NetworkDelayEstimator Parse(string? state)
+    {
+        var estimator = new NetworkDelayEstimator();
+        if (string.IsNullOrEmpty(state))
+        {
+            return estimator;
+        }
+
+        var parts = state.Split(' ');
+        if (parts.Length > Capacity + 1)
+        {
+            return estimator;
+        }
+
+        var samples = new long[parts.Length - 1];
+        for (var i = 1; i < parts.Length; i++)
+        {
+            if (!long.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out samples[i - 1]))
+            {
+                return estimator;
+            }
+        }
+
+        if (parts[0].Length > 0)
+        {
+            if (!long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+                || ticks > DateTimeOffset.MaxValue.UtcTicks)
+            {
+                return estimator;
+            }
+
+            estimator.LastResponseAt = new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+
+        foreach (var sample in samples)
+        {
+            estimator.AddMeasurement(TimeSpan.FromTicks(sample));
+        }
+
+        return estimator;
+    }
+}
