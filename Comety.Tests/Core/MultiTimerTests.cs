@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using Comety.Internal;
+using Comety.Tests.Infrastructure;
+
+namespace Comety.Tests.Core;
+
+public sealed class MultiTimerTests
+{
+    private readonly ManualTimeProvider _clock = new();
+    private readonly ConcurrentQueue<string> _fired = new();
+
+    [Fact]
+    public void An_entry_fires_when_it_comes_due_and_not_before()
+    {
+        using var timer = new MultiTimer(_clock);
+        timer.Schedule(TimeSpan.FromSeconds(10), Fire, "a");
+
+        _clock.Advance(TimeSpan.FromSeconds(9.999));
+        Assert.Empty(_fired);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(["a"], _fired);
+    }
+
+    [Fact]
+    public void Entries_fire_in_due_order_whatever_the_order_they_were_scheduled_in()
+    {
+        using var timer = new MultiTimer(_clock);
+        foreach (var seconds in new[] { 5, 1, 4, 2, 3 })
+        {
+            timer.Schedule(TimeSpan.FromSeconds(seconds), Fire, seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(["1", "2", "3", "4", "5"], _fired);
+    }
+
+    [Fact]
+    public void Resetting_moves_the_deadline_later_or_earlier()
+    {
+        using var timer = new MultiTimer(_clock);
+        var later = timer.Schedule(TimeSpan.FromSeconds(5), Fire, "later");
+        var earlier = timer.Schedule(TimeSpan.FromSeconds(60), Fire, "earlier");
+
+        _clock.Advance(TimeSpan.FromSeconds(4));
+        timer.Reset(later, TimeSpan.FromSeconds(5));
+        timer.Reset(earlier, TimeSpan.FromSeconds(1));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(["earlier"], _fired);
+        _clock.Advance(TimeSpan.FromSeconds(3.9));
+        Assert.Equal(["earlier"], _fired);
+        _clock.Advance(TimeSpan.FromSeconds(0.1));
+
+        Assert.Equal(["earlier", "later"], _fired);
+    }
+
+    [Fact]
+    public void A_cancelled_entry_never_fires_and_can_be_scheduled_again()
+    {
+        using var timer = new MultiTimer(_clock);
+        var entry = timer.Schedule(TimeSpan.FromSeconds(5), Fire, "a");
+
+        Assert.True(timer.Cancel(entry));
+        Assert.False(timer.Cancel(entry));
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Empty(_fired);
+        timer.Reset(entry, TimeSpan.FromSeconds(1));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(["a"], _fired);
+    }
+
+    [Fact]
+    public void A_fired_entry_fires_once()
+    {
+        using var timer = new MultiTimer(_clock);
+        var entry = timer.Schedule(TimeSpan.FromSeconds(1), Fire, "a");
+
+        _clock.Advance(TimeSpan.FromMinutes(10));
+
+        Assert.Equal(["a"], _fired);
+        Assert.True(entry.Fired);
+        Assert.False(timer.Cancel(entry));
+    }
+
+    [Fact]
+    public void Cancelled_entries_do_not_pile_up_in_the_heap()
+    {
+        using var timer = new MultiTimer(_clock);
+        var live = timer.Schedule(TimeSpan.FromHours(1), Fire, "live");
+        for (var i = 0; i < 10_000; i++)
+        {
+            timer.Cancel(timer.Schedule(TimeSpan.FromMinutes(5), Fire, "poll"));
+        }
+
+        Assert.True(timer.HeapSize < 2_100, $"the heap holds {timer.HeapSize} slots");
+        _clock.Advance(TimeSpan.FromHours(1));
+        Assert.Equal(["live"], _fired);
+        Assert.Equal(0, timer.HeapSize);
+        Assert.True(live.Fired);
+    }
+
+    [Fact]
+    public void Disposing_drops_pending_entries_by_default()
+    {
+        var timer = new MultiTimer(_clock);
+        timer.Schedule(TimeSpan.FromSeconds(1), Fire, "a");
+
+        timer.Dispose();
+        _clock.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.Empty(_fired);
+        Assert.Throws<ObjectDisposedException>(() => timer.Schedule(TimeSpan.FromSeconds(1), Fire, "b"));
+    }
+
+    [Fact]
+    public void Disposing_can_run_the_pending_entries_instead()
+    {
+        var timer = new MultiTimer(_clock);
+        timer.Schedule(TimeSpan.FromSeconds(2), Fire, "b");
+        timer.Schedule(TimeSpan.FromSeconds(1), Fire, "a");
+        var cancelled = timer.Schedule(TimeSpan.FromSeconds(1), Fire, "cancelled");
+        timer.Cancel(cancelled);
+
+        timer.Dispose(runPending: true);
+
+        Assert.Equal(["a", "b"], _fired);
+    }
+
+    [Fact]
+    public void A_throwing_callback_is_reported_and_the_others_still_fire()
+    {
+        var errors = new List<Exception>();
+        using var timer = new MultiTimer(_clock, errors.Add);
+        timer.Schedule(TimeSpan.FromSeconds(1), _ => throw new InvalidOperationException("boom"), null);
+        timer.Schedule(TimeSpan.FromSeconds(1), Fire, "after");
+
+        _clock.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal("boom", Assert.Single(errors).Message);
+        Assert.Equal(["after"], _fired);
+    }
+
+    [Fact]
+    public async Task Callbacks_run_off_the_thread_that_scheduled_them_even_when_already_due()
+    {
+        using var timer = new MultiTimer(TimeProvider.System);
+        using var insideSchedule = new ThreadLocal<bool>();
+        var ranInsideSchedule = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        insideSchedule.Value = true;
+        timer.Schedule(TimeSpan.Zero, _ => ranInsideSchedule.TrySetResult(insideSchedule.Value), null);
+        insideSchedule.Value = false;
+
+        Assert.False(await ranInsideSchedule.Task.WaitAsync(TestEvents.Bound));
+    }
+
+    private void Fire(object? state) => _fired.Enqueue((string)state!);
+}
