@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every Comety test. Installs what the tests need first, on Debian (as root), when it is
+# missing: Node.js and npm restore jQuery from libman.json during the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "The tests need: ${need[*]}. Install them (apt-get install ${need[*]}) or run this as root." >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+dotnet test Comety.sln --configuration Release "$@"
