@@ -89,6 +89,7 @@ public sealed partial class Dispatcher
                 if (!waiting)
                 {
                     waiting = true;
+                    Interlocked.Increment(ref _waitingPolls);
                     if (timeout != Timeout.InfiniteTimeSpan)
                     {
                         deadline = _timer.Schedule(timeout, _wakeUp, user);
@@ -102,6 +103,11 @@ public sealed partial class Dispatcher
         }
         finally
         {
+            if (waiting)
+            {
+                Interlocked.Decrement(ref _waitingPolls);
+            }
+
             if (deadline is not null)
             {
                 _timer.Cancel(deadline);

@@ -60,6 +60,7 @@ public sealed partial class Dispatcher
         }
 
         var appended = await _log.AppendAsync(newEvent, cancellationToken);
+        Interlocked.Increment(ref _eventsPosted);
         await DeliverUpToAsync(appended.Sequence);
         return appended.Sequence;
     }
@@ -202,6 +203,7 @@ public sealed partial class Dispatcher
             {
                 Interlocked.Increment(ref e.PendingRecipients);
                 user.Inbox.Add(e);
+                Interlocked.Increment(ref _eventsDelivered);
             }
 
             signal = user.TakeSignal();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Comety.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -44,7 +45,11 @@ public sealed partial class Dispatcher : IDisposable
 
     private readonly Action<object?> _onHeartbeatDue;
     private readonly Action<object?> _wakeUp = static state => ((UserState)state!).WakeUp();
+    private readonly DispatcherMetrics _metrics;
     private int _userCount;
+    private int _waitingPolls;
+    private long _eventsPosted;
+    private long _eventsDelivered;
     private volatile bool _disposed;
 
     /// <summary>Creates a dispatcher.</summary>
@@ -52,12 +57,14 @@ public sealed partial class Dispatcher : IDisposable
     /// <param name="log">The event log; a new <see cref="InMemoryEventLog"/> when <see langword="null"/>.</param>
     /// <param name="timeProvider">The clock for heartbeats and poll timeouts; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <param name="logger">Where the dispatcher logs; nowhere when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the <c>Comety</c> meter the dispatcher reports to; a meter of its own when <see langword="null"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public Dispatcher(
         DispatcherOptions? options = null,
         IEventLog? log = null,
         TimeProvider? timeProvider = null,
-        ILogger<Dispatcher>? logger = null)
+        ILogger<Dispatcher>? logger = null,
+        IMeterFactory? meterFactory = null)
     {
         _options = options ?? new DispatcherOptions();
         _options.Validate();
@@ -68,6 +75,7 @@ public sealed partial class Dispatcher : IDisposable
         _onHeartbeatDue = state => OnHeartbeatDue((UserState)state!);
         _lastDelivered = _log.LastSequence;
         _lastRetained = _lastDelivered;
+        _metrics = new DispatcherMetrics(this, meterFactory);
     }
 
     /// <summary>Gets the dispatcher's settings.</summary>
@@ -81,6 +89,15 @@ public sealed partial class Dispatcher : IDisposable
 
     /// <summary>Gets how many users are registered.</summary>
     public int UserCount => Volatile.Read(ref _userCount);
+
+    /// <summary>Gets how many polls are waiting for an event.</summary>
+    internal int WaitingPollCount => Volatile.Read(ref _waitingPolls);
+
+    /// <summary>Gets how many events were appended to the log.</summary>
+    internal long EventsPosted => Interlocked.Read(ref _eventsPosted);
+
+    /// <summary>Gets how many times an event was put in a user's inbox.</summary>
+    internal long EventsDelivered => Interlocked.Read(ref _eventsDelivered);
 
     /// <summary>Gets the highest sequence number delivered to the users' inboxes.</summary>
     internal long LastDeliveredSequence => Volatile.Read(ref _lastDelivered);
@@ -109,6 +126,7 @@ public sealed partial class Dispatcher : IDisposable
 
         _disposed = true;
         _timer.Dispose(runPending: false);
+        _metrics.Dispose();
         foreach (var (_, user) in _users)
         {
             user.WakeUp();
@@ -116,6 +134,10 @@ public sealed partial class Dispatcher : IDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>Returns a registered user's network delay estimator, for applications without sessions.</summary>
+    internal NetworkDelayEstimator? FindNetworkDelayEstimator(string userId) =>
+        _users.TryGetValue(userId, out var user) ? user.NetworkDelay : null;
 
     private UserState GetUser(string userId)
     {

@@ -22,6 +22,9 @@ internal sealed class UserState
 
     public HashSet<string> Channels { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The user's network delay measurements, for applications that keep no session; lock it to use it.</summary>
+    public NetworkDelayEstimator NetworkDelay { get; } = new();
+
     public TimerEntry Heartbeat { get; }
 
     /// <summary>The highest sequence number the user has confirmed; its window starts after it.</summary>

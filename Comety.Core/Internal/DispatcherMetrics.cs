@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+
+namespace Comety.Internal;
+
+/// <summary>
+/// The dispatcher's instruments on the <c>Comety</c> meter: registered users, waiting polls,
+/// events posted, events delivered (once per recipient) and events retained (the backlog).
+/// </summary>
+internal sealed class DispatcherMetrics : IDisposable
+{
+    public const string MeterName = "Comety";
+
+    private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+
+    public DispatcherMetrics(Dispatcher dispatcher, IMeterFactory? meterFactory)
+    {
+        _ownsMeter = meterFactory is null;
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _meter.CreateObservableGauge("comety.users.registered", () => dispatcher.UserCount, "{user}", "Users registered with the dispatcher.");
+        _meter.CreateObservableGauge("comety.polls.waiting", () => dispatcher.WaitingPollCount, "{poll}", "Polls waiting for an event.");
+        _meter.CreateObservableCounter("comety.events.posted", () => dispatcher.EventsPosted, "{event}", "Events appended to the log.");
+        _meter.CreateObservableCounter("comety.events.delivered", () => dispatcher.EventsDelivered, "{event}", "Events put in a user's inbox, once per recipient.");
+        _meter.CreateObservableGauge("comety.events.retained", () => dispatcher.RetainedEventCount, "{event}", "Delivered events kept until every recipient confirms them.");
+    }
+
+    public void Dispose()
+    {
+        if (_ownsMeter)
+        {
+            _meter.Dispose();
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace Comety;
+
+public abstract partial class CometyController
+{
+    private static partial class Log
+    {
+        [LoggerMessage(101, LogLevel.Debug, "Poll for user '{UserId}' answered with {Count} events up to {LastId}.", EventName = "PollAnswered")]
+        public static partial void PollAnswered(ILogger logger, string userId, int count, long lastId);
+
+        [LoggerMessage(102, LogLevel.Debug, "Poll for user '{UserId}' abandoned by the client; its events stay until confirmed.", EventName = "PollAbandoned")]
+        public static partial void PollAbandoned(ILogger logger, string userId);
+
+        [LoggerMessage(103, LogLevel.Information, "Invalid 'elapsed' parameter '{Elapsed}' from user '{UserId}' ignored.", EventName = "InvalidElapsedIgnored")]
+        public static partial void InvalidElapsedIgnored(ILogger logger, string userId, string elapsed);
+
+        [LoggerMessage(104, LogLevel.Trace, "Network delay of user '{UserId}' measured at {DelayMilliseconds} ms.", EventName = "NetworkDelayMeasured")]
+        public static partial void NetworkDelayMeasured(ILogger logger, string userId, double delayMilliseconds);
+
+        [LoggerMessage(105, LogLevel.Warning, "{Method} for user '{UserId}' rejected with {Status}: {Reason}", EventName = "RequestRejected")]
+        public static partial void RequestRejected(ILogger logger, string method, string? userId, int status, string reason);
+
+        [LoggerMessage(106, LogLevel.Error, "{Method} for user '{UserId}' failed.", EventName = "RequestFailed")]
+        public static partial void RequestFailed(ILogger logger, string method, string userId, Exception exception);
+
+        [LoggerMessage(107, LogLevel.Error, "{Controller} has no dispatcher: call services.AddComety() or override GetDispatcher().", EventName = "NoDispatcher")]
+        public static partial void NoDispatcher(ILogger logger, string controller);
+
+        [LoggerMessage(108, LogLevel.Debug, "{Type} from user '{UserId}' handled (channel '{Channel}').", EventName = "SendHandled")]
+        public static partial void SendHandled(ILogger logger, string userId, string type, string? channel);
+    }
+}

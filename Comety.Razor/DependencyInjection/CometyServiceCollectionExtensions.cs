@@ -1,0 +1,43 @@
+using System.Diagnostics.Metrics;
+using Comety;
+using Comety.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds Comety to an application's services.</summary>
+public static class CometyServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds Comety: <see cref="CometyOptions"/> bound from the <c>Comety</c> configuration section
+    /// and validated at start-up, and a singleton <see cref="Dispatcher"/> with an
+    /// <see cref="InMemoryEventLog"/> for <see cref="CometyController"/> subclasses to use.
+    /// Services already registered (a <see cref="TimeProvider"/>, an <see cref="IEventLog"/>, a
+    /// <see cref="Dispatcher"/>) are kept.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Changes the options after configuration is bound, or <see langword="null"/>.</param>
+    /// <returns>The same services, for chaining.</returns>
+    public static IServiceCollection AddComety(this IServiceCollection services, Action<CometyOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<CometyOptions>().BindConfiguration(CometyOptions.SectionName).ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CometyOptions>, CometyOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IEventLog, InMemoryEventLog>();
+        services.TryAddSingleton(static provider => new Dispatcher(
+            provider.GetRequiredService<IOptions<CometyOptions>>().Value.ToDispatcherOptions(),
+            provider.GetRequiredService<IEventLog>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<ILogger<Dispatcher>>(),
+            provider.GetService<IMeterFactory>()));
+        return services;
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+
+namespace Comety.Internal;
+
+/// <summary>Checks <see cref="CometyOptions"/> at start-up, naming each setting that is out of range.</summary>
+internal sealed class CometyOptionsValidator : IValidateOptions<CometyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CometyOptions options)
+    {
+        var failures = new List<string>();
+        if (options.MaxClientTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Comety:{nameof(CometyOptions.MaxClientTimeout)} must be positive; it is {options.MaxClientTimeout}.");
+        }
+
+        if (options.ClientTimeout <= TimeSpan.Zero || options.ClientTimeout > options.MaxClientTimeout)
+        {
+            failures.Add($"Comety:{nameof(CometyOptions.ClientTimeout)} must be positive and at most {nameof(CometyOptions.MaxClientTimeout)} ({options.MaxClientTimeout}); it is {options.ClientTimeout}.");
+        }
+
+        if (!double.IsFinite(options.ResponseTimeoutFactor) || options.ResponseTimeoutFactor <= 0 || options.ResponseTimeoutFactor > 1)
+        {
+            failures.Add($"Comety:{nameof(CometyOptions.ResponseTimeoutFactor)} must be greater than 0 and at most 1; it is {options.ResponseTimeoutFactor}.");
+        }
+
+        if (options.MaxMessageBytes < 1)
+        {
+            failures.Add($"Comety:{nameof(CometyOptions.MaxMessageBytes)} must be positive; it is {options.MaxMessageBytes}.");
+        }
+
+        try
+        {
+            options.ToDispatcherOptions().Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            failures.Add($"Comety:{e.ParamName}: {e.Message.Split(Environment.NewLine)[0]}");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Text.Encodings.Web;
+using Comety.Internal;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Mvc.Rendering;
+using Microsoft.AspNetCore.Mvc.Routing;
+using Microsoft.AspNetCore.Mvc.ViewFeatures;
+using Microsoft.AspNetCore.Razor.TagHelpers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Comety;
+
+/// <summary>
+/// <c>&lt;comety-script&gt;</c>: puts the Comety browser API on a page, the script elements that
+/// load <c>comety.js</c> (and jQuery, if asked) and create the API with the page's settings.
+/// </summary>
+/// <example><c>&lt;comety-script asp-controller="ChatUpdates" asp-action="Updates" auto-start confirm-user="@userId" /&gt;</c></example>
+[HtmlTargetElement("comety-script", TagStructure = TagStructure.WithoutEndTag)]
+public sealed class CometyScriptTagHelper : TagHelper
+{
+    private const string ApiNameAttribute = "api-name";
+    private const string JQueryNameAttribute = "jquery-name";
+    private const string RenderApiAttribute = "render-api";
+    private const string RenderTimingAttribute = "render-timing";
+    private const string AutoStartAttribute = "auto-start";
+    private const string UrlAttribute = "url";
+    private const string ControllerAttribute = "asp-controller";
+    private const string ActionAttribute = "asp-action";
+    private const string RouteValuesDictionaryName = "asp-all-route-data";
+    private const string RouteValuesPrefix = "asp-route-";
+    private const string TimeoutAttribute = "timeout";
+    private const string IncludeJQueryAttribute = "include-jquery";
+    private const string NonceAttribute = "nonce";
+    private const string ConfirmUserAttribute = "confirm-user";
+    private const string DispatcherAttribute = "dispatcher";
+
+    private readonly CometyScriptRenderer _renderer;
+    private readonly IUrlHelperFactory _urlHelperFactory;
+
+    /// <summary>Creates the tag helper; Razor does this.</summary>
+    /// <param name="javaScriptEncoder">Encodes every value written into the script.</param>
+    /// <param name="options">The Comety options, for the default timeout and antiforgery.</param>
+    /// <param name="urlHelperFactory">Makes the updates URL from a controller and an action.</param>
+    public CometyScriptTagHelper(JavaScriptEncoder javaScriptEncoder, IOptions<CometyOptions> options, IUrlHelperFactory urlHelperFactory)
+    {
+        _renderer = new CometyScriptRenderer(javaScriptEncoder, options);
+        _urlHelperFactory = urlHelperFactory;
+    }
+
+    /// <summary>Gets or sets the name of the page variable that holds the API. The default is <c>comety</c>.</summary>
+    [HtmlAttributeName(ApiNameAttribute)]
+    public string ApiName { get; set; } = "comety";
+
+    /// <summary>Gets or sets the name of the page variable that holds jQuery. The default is <c>jQuery</c>.</summary>
+    [HtmlAttributeName(JQueryNameAttribute)]
+    public string JQueryName { get; set; } = "jQuery";
+
+    /// <summary>Gets or sets whether to render the API (<c>comety.js</c> and its settings). The default is <see langword="true"/>.</summary>
+    [HtmlAttributeName(RenderApiAttribute)]
+    public bool RenderApi { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets whether to render the timing snippet, which notes when the page started so that
+    /// the first poll can report its <c>elapsed</c> time. Put a <c>render-api="false"</c> element
+    /// early in the head to start timing sooner. The default is <see langword="true"/>.
+    /// </summary>
+    [HtmlAttributeName(RenderTimingAttribute)]
+    public bool RenderTiming { get; set; } = true;
+
+    /// <summary>Gets or sets whether updates start by themselves when the page is ready. The default is <see langword="false"/>.</summary>
+    [HtmlAttributeName(AutoStartAttribute)]
+    public bool AutoStart { get; set; }
+
+    /// <summary>Gets or sets the updates URL, the route of a <see cref="CometyController"/> subclass; or use <c>asp-controller</c> and <c>asp-action</c>.</summary>
+    [HtmlAttributeName(UrlAttribute)]
+    public string? Url { get; set; }
+
+    /// <summary>Gets or sets the controller whose <c>Updates</c> action serves the updates URL.</summary>
+    [HtmlAttributeName(ControllerAttribute)]
+    public string? Controller { get; set; }
+
+    /// <summary>Gets or sets the action that serves the updates URL; <c>Updates</c> when only the controller is given.</summary>
+    [HtmlAttributeName(ActionAttribute)]
+    public string? Action { get; set; }
+
+    /// <summary>Gets or sets route values for the updates URL, from <c>asp-route-*</c> attributes.</summary>
+    [HtmlAttributeName(RouteValuesDictionaryName, DictionaryAttributePrefix = RouteValuesPrefix)]
+    public IDictionary<string, string> RouteValues { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Gets or sets the seconds a poll waits before the browser gives up; <see cref="CometyOptions.ClientTimeout"/> by default.</summary>
+    [HtmlAttributeName(TimeoutAttribute)]
+    public double? Timeout { get; set; }
+
+    /// <summary>Gets or sets whether to load jQuery from Comety's static assets first. The default is <see langword="false"/>.</summary>
+    [HtmlAttributeName(IncludeJQueryAttribute)]
+    public bool IncludeJQuery { get; set; }
+
+    /// <summary>Gets or sets the Content-Security-Policy nonce every rendered script element carries.</summary>
+    [HtmlAttributeName(NonceAttribute)]
+    public string? Nonce { get; set; }
+
+    /// <summary>
+    /// Gets or sets the user the page is rendered for. When set, everything issued so far is
+    /// confirmed for that user and the page's first poll resumes exactly there, so the page
+    /// neither misses nor repeats what it shows.
+    /// </summary>
+    [HtmlAttributeName(ConfirmUserAttribute)]
+    public string? ConfirmUser { get; set; }
+
+    /// <summary>Gets or sets the dispatcher <c>confirm-user</c> confirms with; the one <c>AddComety</c> registers by default.</summary>
+    [HtmlAttributeName(DispatcherAttribute)]
+    public Dispatcher? Dispatcher { get; set; }
+
+    /// <summary>Gets or sets the view context; Razor sets it.</summary>
+    [ViewContext]
+    [HtmlAttributeNotBound]
+    public ViewContext ViewContext { get; set; } = default!;
+
+    /// <inheritdoc/>
+    public override async Task ProcessAsync(TagHelperContext context, TagHelperOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var settings = new CometyScriptSettings
+        {
+            ApiName = ApiName,
+            JQueryName = JQueryName,
+            RenderApi = RenderApi,
+            RenderTiming = RenderTiming,
+            AutoStart = AutoStart,
+            IncludeJQuery = IncludeJQuery,
+            Url = Url ?? ActionUrl(),
+            TimeoutSeconds = Timeout,
+            Nonce = Nonce,
+        };
+        if (ConfirmUser is not null)
+        {
+            var dispatcher = Dispatcher ?? ViewContext.HttpContext.RequestServices.GetService<Dispatcher>()
+                ?? throw new InvalidOperationException("confirm-user needs a dispatcher: call services.AddComety() or set the 'dispatcher' attribute.");
+            settings.Confirm = await dispatcher.ConfirmAllAsync(ConfirmUser, ViewContext.HttpContext.RequestAborted);
+        }
+
+        output.TagName = null;
+        output.Content.SetHtmlContent(_renderer.Render(ViewContext.HttpContext, settings));
+    }
+
+    private string? ActionUrl()
+    {
+        if (Controller is null && Action is null)
+        {
+            return null;
+        }
+
+        var values = new RouteValueDictionary(RouteValues.Select(static pair => KeyValuePair.Create(pair.Key, (string?)pair.Value)));
+        return _urlHelperFactory.GetUrlHelper(ViewContext).Action(new UrlActionContext { Action = Action ?? "Updates", Controller = Controller, Values = values });
+    }
+}
