@@ -1,0 +1,30 @@
+using Comety.Tests.Infrastructure.TestApp;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Comety.Tests.Infrastructure;
+
+/// <summary>How a <see cref="TestHost"/> is set up.</summary>
+public sealed class TestHostOptions
+{
+    /// <summary>Whether the application has ASP.NET Core sessions.</summary>
+    public bool Session { get; set; }
+
+    /// <summary>Whether the application validates antiforgery tokens (MVC with views does by default).</summary>
+    public bool Antiforgery { get; set; } = true;
+
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    public int MaxBacklog { get; set; } = 1000;
+
+    /// <summary>A clock for the dispatcher and the controller; the system's when null.</summary>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>What the test controller does in its hooks.</summary>
+    public TestBehaviour Behaviour { get; set; } = new();
+
+    public Action<CometyOptions>? Configure { get; set; }
+
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
+}
