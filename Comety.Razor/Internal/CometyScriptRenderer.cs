@@ -20,14 +20,27 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
     public const string ScriptPath = "/_content/Comety.Razor/comety.js";
     public const string JQueryPath = "/_content/Comety.Razor/lib/jquery/dist/jquery.min.js";
 
-    public IHtmlContent Render(HttpContext httpContext, CometyScriptSettings settings)
+    /// <summary>
+    /// Checks every setting, then confirms for <see cref="CometyScriptSettings.ConfirmUser"/>, then
+    /// renders: a page that fails to render has confirmed nothing on its user's behalf.
+    /// </summary>
+    public async Task<IHtmlContent> RenderAsync(HttpContext httpContext, CometyScriptSettings settings)
     {
-        var apiName = JavaScriptIdentifier.Validate(settings.ApiName, "api-name");
         var jqueryName = JavaScriptIdentifier.Validate(settings.JQueryName, "jquery-name");
-        var timeout = settings.TimeoutSeconds ?? options.Value.ClientTimeout.TotalSeconds;
-        if (!double.IsFinite(timeout) || timeout <= 0 || timeout > options.Value.MaxClientTimeout.TotalSeconds)
+        var apiName = ValidateApiName(settings.ApiName, jqueryName, "api-name");
+        var timeout = ValidateTimeout(settings.TimeoutSeconds ?? options.Value.ClientTimeout.TotalSeconds, options.Value.MaxClientTimeout);
+
+        if (settings.RenderApi && string.IsNullOrEmpty(settings.Url))
         {
-            throw new ArgumentOutOfRangeException(nameof(settings), timeout, $"The timeout must be greater than 0 and at most {options.Value.MaxClientTimeout.TotalSeconds} seconds (Comety:MaxClientTimeout).");
+            throw new InvalidOperationException("<comety-script> needs the updates URL: set 'url', or 'asp-controller' and 'asp-action'.");
+        }
+
+        long? confirm = null;
+        if (CometyScriptSettings.Given(settings.ConfirmUser) is { } user)
+        {
+            var dispatcher = settings.Dispatcher ?? httpContext.RequestServices.GetService<Dispatcher>()
+                ?? throw new InvalidOperationException("confirm-user needs a dispatcher: call services.AddComety() or set the 'dispatcher' attribute.");
+            confirm = await dispatcher.ConfirmAllAsync(user, httpContext.RequestAborted);
         }
 
         var content = new HtmlContentBuilder();
@@ -44,28 +57,45 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
 
         if (settings.RenderApi)
         {
-            if (string.IsNullOrEmpty(settings.Url))
-            {
-                throw new InvalidOperationException("<comety-script> needs the updates URL: set 'url', or 'asp-controller' and 'asp-action'.");
-            }
-
             content.AppendHtml(External(settings.Nonce, pathBase.Add(ScriptPath)));
-            content.AppendHtml(Inline(settings.Nonce, $"var {apiName} = Comety.create({jqueryName}, {Settings(httpContext, settings, apiName, timeout)});"));
+            content.AppendHtml(Inline(settings.Nonce, $"var {apiName} = Comety.create({jqueryName}, {Settings(httpContext, settings, apiName, timeout, confirm)});"));
         }
 
         return content;
     }
 
-    private string Settings(HttpContext httpContext, CometyScriptSettings settings, string apiName, double timeout)
+    private static string ValidateApiName(string? name, string jqueryName, string attribute)
+    {
+        var apiName = JavaScriptIdentifier.Validate(name, attribute);
+        if (apiName == jqueryName || apiName is "Comety" or "CometyTiming")
+        {
+            // The API's variable would replace jQuery, or comety.js's own globals, for the rest of the page.
+            throw new ArgumentException($"'{apiName}' cannot be the {attribute}: it is the jquery-name or a global of comety.js (Comety, CometyTiming).", attribute);
+        }
+
+        return apiName;
+    }
+
+    private static double ValidateTimeout(double timeout, TimeSpan maxClientTimeout)
+    {
+        if (!double.IsFinite(timeout) || timeout <= 0 || timeout > maxClientTimeout.TotalSeconds)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, $"The timeout must be greater than 0 and at most {maxClientTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds (Comety:MaxClientTimeout).");
+        }
+
+        return timeout;
+    }
+
+    private string Settings(HttpContext httpContext, CometyScriptSettings settings, string apiName, double timeout, long? confirm)
     {
         var json = new StringBuilder("{");
         json.Append("\"name\": \"").Append(apiName).Append('"');
         json.Append(", \"url\": \"").Append(javaScriptEncoder.Encode(settings.Url!)).Append('"');
         json.Append(", \"timeout\": ").Append(timeout.ToString("R", CultureInfo.InvariantCulture));
         json.Append(", \"autoStart\": ").Append(settings.AutoStart ? "true" : "false");
-        if (settings.Confirm is { } confirm)
+        if (confirm is not null)
         {
-            json.Append(", \"confirm\": ").Append(confirm.ToString(CultureInfo.InvariantCulture));
+            json.Append(", \"confirm\": ").Append(confirm.Value.ToString(CultureInfo.InvariantCulture));
         }
 
         if (options.Value.ValidateAntiforgery && httpContext.RequestServices.GetService<IAntiforgery>() is { } antiforgery)

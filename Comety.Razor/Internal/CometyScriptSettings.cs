@@ -3,6 +3,12 @@ namespace Comety.Internal;
 /// <summary>What a <c>&lt;comety-script&gt;</c> or the view component asks to render, before checks.</summary>
 internal sealed class CometyScriptSettings
 {
+    /// <summary>
+    /// Reads an optional attribute: Razor writes <c>url="@value"</c> with a null value as the empty
+    /// string, so both mean "not given".
+    /// </summary>
+    public static string? Given(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
     public string ApiName { get; set; } = "comety";
 
     public string JQueryName { get; set; } = "jQuery";
@@ -21,5 +27,9 @@ internal sealed class CometyScriptSettings
 
     public string? Nonce { get; set; }
 
-    public long? Confirm { get; set; }
+    /// <summary>The user whose events so far are confirmed once every other setting has been checked.</summary>
+    public string? ConfirmUser { get; set; }
+
+    /// <summary>The dispatcher that confirms; the application's when null.</summary>
+    public Dispatcher? Dispatcher { get; set; }
 }

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Mvc.Rendering;
 using Microsoft.AspNetCore.Mvc.Routing;
 using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Microsoft.AspNetCore.Razor.TagHelpers;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Comety;
@@ -71,7 +70,7 @@ public sealed class CometyScriptTagHelper : TagHelper
     [HtmlAttributeName(AutoStartAttribute)]
     public bool AutoStart { get; set; }
 
-    /// <summary>Gets or sets the updates URL, the route of a <see cref="CometyController"/> subclass; or use <c>asp-controller</c> and <c>asp-action</c>.</summary>
+    /// <summary>Gets or sets the updates URL, the route of a <see cref="CometyController"/> subclass; or use <c>asp-controller</c> and <c>asp-action</c> instead (not both).</summary>
     [HtmlAttributeName(UrlAttribute)]
     public string? Url { get; set; }
 
@@ -102,7 +101,7 @@ public sealed class CometyScriptTagHelper : TagHelper
     /// <summary>
     /// Gets or sets the user the page is rendered for. When set, everything issued so far is
     /// confirmed for that user and the page's first poll resumes exactly there, so the page
-    /// neither misses nor repeats what it shows.
+    /// neither misses nor repeats what it shows. Empty (as Razor writes a null value) means no user.
     /// </summary>
     [HtmlAttributeName(ConfirmUserAttribute)]
     public string? ConfirmUser { get; set; }
@@ -128,29 +127,36 @@ public sealed class CometyScriptTagHelper : TagHelper
             RenderTiming = RenderTiming,
             AutoStart = AutoStart,
             IncludeJQuery = IncludeJQuery,
-            Url = Url ?? ActionUrl(),
+            Url = UpdatesUrl(),
             TimeoutSeconds = Timeout,
             Nonce = Nonce,
+            ConfirmUser = ConfirmUser,
+            Dispatcher = Dispatcher,
         };
-        if (ConfirmUser is not null)
-        {
-            var dispatcher = Dispatcher ?? ViewContext.HttpContext.RequestServices.GetService<Dispatcher>()
-                ?? throw new InvalidOperationException("confirm-user needs a dispatcher: call services.AddComety() or set the 'dispatcher' attribute.");
-            settings.Confirm = await dispatcher.ConfirmAllAsync(ConfirmUser, ViewContext.HttpContext.RequestAborted);
-        }
 
         output.TagName = null;
-        output.Content.SetHtmlContent(_renderer.Render(ViewContext.HttpContext, settings));
+        output.Content.SetHtmlContent(await _renderer.RenderAsync(ViewContext.HttpContext, settings));
     }
 
-    private string? ActionUrl()
+    private string? UpdatesUrl()
     {
-        if (Controller is null && Action is null)
+        var url = CometyScriptSettings.Given(Url);
+        var controller = CometyScriptSettings.Given(Controller);
+        var action = CometyScriptSettings.Given(Action);
+        if (controller is null && action is null && RouteValues.Count == 0)
         {
-            return null;
+            return url;
         }
 
+        if (url is not null)
+        {
+            // As with <a href asp-action>: one of the two would be silently ignored.
+            throw new InvalidOperationException($"<comety-script> takes either '{UrlAttribute}' or '{ControllerAttribute}', '{ActionAttribute}' and '{RouteValuesPrefix}*', not both.");
+        }
+
+        action ??= "Updates";
         var values = new RouteValueDictionary(RouteValues.Select(static pair => KeyValuePair.Create(pair.Key, (string?)pair.Value)));
-        return _urlHelperFactory.GetUrlHelper(ViewContext).Action(new UrlActionContext { Action = Action ?? "Updates", Controller = Controller, Values = values });
+        return _urlHelperFactory.GetUrlHelper(ViewContext).Action(new UrlActionContext { Action = action, Controller = controller, Values = values })
+            ?? throw new InvalidOperationException($"<comety-script> found no route to the updates URL: controller '{controller ?? "(the current one)"}', action '{action}', route values {{{string.Join(", ", RouteValues.Select(static pair => $"{pair.Key}={pair.Value}"))}}}.");
     }
 }

@@ -2,7 +2,6 @@ using System.Text.Encodings.Web;
 using Comety.Internal;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.ViewComponents;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Comety;
@@ -24,9 +23,10 @@ public sealed class CometyScriptViewComponent : ViewComponent
         _renderer = new CometyScriptRenderer(javaScriptEncoder, options);
 
     /// <summary>Renders the script elements; the parameters mean what the tag helper's attributes of the same names mean.</summary>
-    /// <param name="url">The updates URL; or give <paramref name="controller"/> (and <paramref name="action"/>).</param>
+    /// <param name="url">The updates URL; or give <paramref name="controller"/> (and <paramref name="action"/>) instead, not both.</param>
     /// <param name="controller">The controller that serves the updates URL.</param>
     /// <param name="action">Its action; <c>Updates</c> by default.</param>
+    /// <param name="routeValues">Route values for the updates URL, as the tag helper's <c>asp-route-*</c>: an object or a dictionary.</param>
     /// <param name="apiName">The name of the page variable that holds the API.</param>
     /// <param name="jqueryName">The name of the page variable that holds jQuery.</param>
     /// <param name="renderApi">Whether to render the API.</param>
@@ -41,6 +41,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
         string? url = null,
         string? controller = null,
         string? action = null,
+        object? routeValues = null,
         string apiName = "comety",
         string jqueryName = "jQuery",
         bool renderApi = true,
@@ -59,17 +60,32 @@ public sealed class CometyScriptViewComponent : ViewComponent
             RenderTiming = renderTiming,
             AutoStart = autoStart,
             IncludeJQuery = includeJquery,
-            Url = url ?? (controller is null && action is null ? null : Url.Action(action ?? "Updates", controller)),
+            Url = UpdatesUrl(url, controller, action, routeValues),
             TimeoutSeconds = timeout,
             Nonce = nonce,
+            ConfirmUser = confirmUser,
         };
-        if (confirmUser is not null)
+
+        return new HtmlContentViewComponentResult(await _renderer.RenderAsync(HttpContext, settings));
+    }
+
+    private string? UpdatesUrl(string? url, string? controller, string? action, object? routeValues)
+    {
+        url = CometyScriptSettings.Given(url);
+        controller = CometyScriptSettings.Given(controller);
+        action = CometyScriptSettings.Given(action);
+        if (controller is null && action is null && routeValues is null)
         {
-            var dispatcher = HttpContext.RequestServices.GetService<Dispatcher>()
-                ?? throw new InvalidOperationException("confirmUser needs the dispatcher that services.AddComety() registers.");
-            settings.Confirm = await dispatcher.ConfirmAllAsync(confirmUser, HttpContext.RequestAborted);
+            return url;
         }
 
-        return new HtmlContentViewComponentResult(_renderer.Render(HttpContext, settings));
+        if (url is not null)
+        {
+            throw new InvalidOperationException("The CometyScript view component takes either 'url' or 'controller', 'action' and 'routeValues', not both.");
+        }
+
+        action ??= "Updates";
+        return Url.Action(action, controller, routeValues)
+            ?? throw new InvalidOperationException($"The CometyScript view component found no route to the updates URL: controller '{controller ?? "(the current one)"}', action '{action}'.");
     }
 }
