@@ -116,6 +116,8 @@ public sealed partial class Dispatcher : IDisposable
 
     internal MultiTimer Timer => _timer;
 
+    internal DispatcherMetrics Metrics => _metrics;
+
     /// <summary>Ends waiting polls (they return with no events) and stops the heartbeats; later calls fail.</summary>
     public void Dispose()
     {

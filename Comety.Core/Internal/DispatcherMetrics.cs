@@ -10,25 +10,26 @@ internal sealed class DispatcherMetrics : IDisposable
 {
     public const string MeterName = "Comety";
 
-    private readonly Meter _meter;
     private readonly bool _ownsMeter;
+
+    public Meter Meter { get; }
 
     public DispatcherMetrics(Dispatcher dispatcher, IMeterFactory? meterFactory)
     {
         _ownsMeter = meterFactory is null;
-        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
-        _meter.CreateObservableGauge("comety.users.registered", () => dispatcher.UserCount, "{user}", "Users registered with the dispatcher.");
-        _meter.CreateObservableGauge("comety.polls.waiting", () => dispatcher.WaitingPollCount, "{poll}", "Polls waiting for an event.");
-        _meter.CreateObservableCounter("comety.events.posted", () => dispatcher.EventsPosted, "{event}", "Events appended to the log.");
-        _meter.CreateObservableCounter("comety.events.delivered", () => dispatcher.EventsDelivered, "{event}", "Events put in a user's inbox, once per recipient.");
-        _meter.CreateObservableGauge("comety.events.retained", () => dispatcher.RetainedEventCount, "{event}", "Delivered events kept until every recipient confirms them.");
+        Meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        Meter.CreateObservableGauge("comety.users.registered", () => dispatcher.UserCount, "{user}", "Users registered with the dispatcher.");
+        Meter.CreateObservableGauge("comety.polls.waiting", () => dispatcher.WaitingPollCount, "{poll}", "Polls waiting for an event.");
+        Meter.CreateObservableCounter("comety.events.posted", () => dispatcher.EventsPosted, "{event}", "Events appended to the log.");
+        Meter.CreateObservableCounter("comety.events.delivered", () => dispatcher.EventsDelivered, "{event}", "Events put in a user's inbox, once per recipient.");
+        Meter.CreateObservableGauge("comety.events.retained", () => dispatcher.RetainedEventCount, "{event}", "Delivered events kept until every recipient confirms them.");
     }
 
     public void Dispose()
     {
         if (_ownsMeter)
         {
-            _meter.Dispose();
+            Meter.Dispose();
         }
     }
 }
