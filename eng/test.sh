@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Runs every Comety test. Installs what the tests need first, on Debian (as root), when it is
-# missing: Node.js and npm restore jQuery from libman.json during the build.
+# missing: Node.js and npm restore jQuery from libman.json during the build, and the browser
+# tests run the page script in Debian's Chromium (or the one COMETY_CHROMIUM names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ -z "${COMETY_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  need+=(chromium)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "The tests need: ${need[*]}. Install them (apt-get install ${need[*]}) or run this as root." >&2

@@ -233,8 +233,21 @@
             return post({ type: 'unsubscribe', channel: channel });
         };
 
-        $(window).on('beforeunload', function () {
+        // Stop when the page goes away, so that the server sees the poll abandoned at once. Not on
+        // 'beforeunload': it also fires when the person is asked whether to leave and stays.
+        var resumeOnShow = null;
+        $(window).on('pagehide', function () {
+            resumeOnShow = running;
             api.stopUpdates();
+        });
+        // A page restored from the back/forward cache goes on where it stopped (or, if the server
+        // forgot it meanwhile, gets a 403 and reloads).
+        $(window).on('pageshow', function (event) {
+            var loopParams = resumeOnShow;
+            resumeOnShow = null;
+            if (event.originalEvent && event.originalEvent.persisted && loopParams !== null && running === null) {
+                api.startUpdates(loopParams);
+            }
         });
         if (settings.autoStart) {
             $(function () {

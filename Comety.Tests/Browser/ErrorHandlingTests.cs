@@ -1,0 +1,26 @@
+using Comety.Tests.Infrastructure;
+
+namespace Comety.Tests.Browser;
+
+[Collection(BrowserSuite.Name)]
+public sealed class ErrorHandlingTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task A_403_runs_the_error_handler_and_stops_the_loop()
+    {
+        await using var host = await TestHost.StartAsync();
+        await using var page = await browser.OpenAsync(host);
+        await page.OpenAsync("ann");
+        await BrowserWait.UntilAsync(() => host.Dispatcher.WaitingPollCount == 1, "the page's poll to wait at the server");
+
+        await host.Dispatcher.UnregisterUserAsync("ann").Bounded();
+
+        await page.WaitUntilAsync("() => window.errors.length > 0", null, "the error handler to run");
+        Assert.Equal([403], await page.ErrorStatusesAsync());
+        Assert.False(await page.IsRunningAsync());
+        var polls = page.Polls.Count;
+        Assert.False(await page.PollsWithinAsync(TimeSpan.FromSeconds(1)), "The page polled again after a 403.");
+        Assert.Equal(polls, page.Polls.Count);
+        Assert.Equal([403], await page.ErrorStatusesAsync());
+    }
+}

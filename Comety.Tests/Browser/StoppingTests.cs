@@ -1,0 +1,35 @@
+using Comety.Tests.Infrastructure;
+using static Comety.Tests.Infrastructure.TestEvents;
+
+namespace Comety.Tests.Browser;
+
+[Collection(BrowserSuite.Name)]
+public sealed class StoppingTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task Stop_updates_releases_the_waiting_poll_and_the_page_polls_and_receives_no_more()
+    {
+        await using var host = await TestHost.StartAsync();
+        await using var page = await browser.OpenAsync(host);
+        await page.OpenAsync("ann");
+        await BrowserWait.UntilAsync(() => host.Dispatcher.WaitingPollCount == 1, "the page's poll to wait at the server");
+
+        await page.EvaluateAsync<object>("() => comety.stopUpdates()");
+
+        Assert.False(await page.IsRunningAsync());
+        await BrowserWait.UntilAsync(() => host.Dispatcher.WaitingPollCount == 0, "the server to release the poll");
+        await BrowserWait.UntilAsync(
+            () => host.Logs.Entries.Any(e => e.EventName == "PollAbandoned" && e.Message.Contains("'ann'", StringComparison.Ordinal)),
+            "the server to see the poll abandoned");
+        var polls = page.Polls.Count;
+        var sequence = await host.Dispatcher.BroadcastAsync("server", Args("after-stop")).Bounded();
+        Assert.False(await page.PollsWithinAsync(TimeSpan.FromSeconds(1.5)), "The page polled after stopUpdates().");
+        Assert.Equal(polls, page.Polls.Count);
+        Assert.Empty(await page.ReceivedAsync());
+        Assert.Empty(await page.ErrorStatusesAsync());
+
+        // The server keeps the event for the page's next poll.
+        var waiting = await host.Dispatcher.PollAsync("ann", TimeSpan.Zero).Bounded();
+        Assert.Equal([sequence!.Value], waiting.Sequences());
+    }
+}

@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Playwright;
+
+namespace Comety.Tests.Infrastructure;
+
+/// <summary>
+/// A test's own browser context and page: opens the test page, reads what its handler and error
+/// handler recorded (<c>window.received</c>, <c>window.errors</c>), waits for them with a bound,
+/// and keeps every request the page sent to the updates URL.
+/// </summary>
+public sealed class BrowserPage : IAsyncDisposable
+{
+    /// <summary>Milliseconds any one Playwright operation may take (<see cref="TestEvents.Bound"/>).</summary>
+    public const float Timeout = 10_000;
+
+    /// <summary>The updates URL of the test page, as a Playwright glob that also matches its query.</summary>
+    public const string UpdatesGlob = "**/test/updates**";
+
+    /// <summary>jQuery 4, restored from Comety.Tests/libman.json into the test project's wwwroot.</summary>
+    public const string JQuery4Path = "/lib/jquery4/dist/jquery.min.js";
+
+    private const string UpdatesPath = "/test/updates";
+
+    private readonly IBrowserContext _context;
+    private readonly ConcurrentQueue<IRequest> _updates = new();
+    private readonly ConcurrentQueue<string> _console = new();
+
+    public BrowserPage(IBrowserContext context, IPage page)
+    {
+        _context = context;
+        Page = page;
+        page.Request += (_, request) =>
+        {
+            if (IsUpdates(request))
+            {
+                _updates.Enqueue(request);
+            }
+        };
+        page.Console += (_, message) => _console.Enqueue($"{message.Type}: {message.Text}");
+        page.PageError += (_, error) => _console.Enqueue($"page error: {error}");
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400)
+            {
+                _console.Enqueue($"HTTP {response.Status}: {response.Request.Method} {response.Url}");
+            }
+        };
+    }
+
+    public IPage Page { get; }
+
+    /// <summary>The polls (<c>GET</c>s of the updates URL) the page sent so far, in order.</summary>
+    public IReadOnlyList<IRequest> Polls => [.. _updates.Where(static r => r.Method == "GET")];
+
+    /// <summary>The sends (<c>POST</c>s to the updates URL) the page made so far, in order.</summary>
+    public IReadOnlyList<IRequest> Sends => [.. _updates.Where(static r => r.Method == "POST")];
+
+    /// <summary>Whether a request goes to the updates URL.</summary>
+    public static bool IsUpdates(IRequest request) => new Uri(request.Url).AbsolutePath == UpdatesPath;
+
+    /// <summary>The <c>confirm</c> parameter of a poll, or null when it has none.</summary>
+    public static long? ConfirmOf(IRequest poll) =>
+        QueryHelpers.ParseQuery(new Uri(poll.Url).Query).TryGetValue("confirm", out var value)
+            ? long.Parse(value.ToString(), CultureInfo.InvariantCulture)
+            : null;
+
+    /// <summary>Opens the test page for <paramref name="user"/> (which registers it) with jQuery from <paramref name="jquery"/>, or the library's own.</summary>
+    public async Task OpenAsync(string user, string? jquery = null, bool autoStart = true)
+    {
+        var query = new Dictionary<string, string?> { ["user"] = user, ["autoStart"] = autoStart ? "true" : "false" };
+        if (jquery is not null)
+        {
+            query["jquery"] = jquery;
+        }
+
+        var response = await Page.GotoAsync(QueryHelpers.AddQueryString("/test/page", query)).Bounded();
+        Assert.True(response is { Ok: true }, $"The test page failed to load: {response?.Status}.");
+        Assert.Equal(user, await Page.InnerTextAsync("#user").Bounded());
+    }
+
+    /// <summary>Runs a JavaScript expression or function in the page and returns its value.</summary>
+    public Task<T> EvaluateAsync<T>(string expression, object? arg = null) => Page.EvaluateAsync<T>(expression, arg).Bounded();
+
+    /// <summary>The events the page's handler received, in the order it received them.</summary>
+    public async Task<IReadOnlyList<BrowserEvent>> ReceivedAsync()
+    {
+        var json = await EvaluateAsync<string>("() => JSON.stringify(window.received)");
+        using var document = JsonDocument.Parse(json);
+        return [.. document.RootElement.EnumerateArray().Select(BrowserEvent.Parse)];
+    }
+
+    /// <summary>The HTTP statuses the page's error handler was called with, in order (0 for a network failure).</summary>
+    public async Task<IReadOnlyList<int>> ErrorStatusesAsync() =>
+        await EvaluateAsync<int[]>("() => window.errors.map(e => e.status)");
+
+    /// <summary>Whether the page's poll loop runs (<c>comety.isRunning()</c>).</summary>
+    public Task<bool> IsRunningAsync() => EvaluateAsync<bool>("() => comety.isRunning()");
+
+    /// <summary>Waits until the page's handler has received at least <paramref name="count"/> events.</summary>
+    public Task WaitForReceivedAsync(int count) =>
+        WaitUntilAsync("n => window.received.length >= n", count, $"{count} events received");
+
+    /// <summary>Waits until a JavaScript predicate holds in the page, and fails with what the page saw if it does not within the bound.</summary>
+    public async Task WaitUntilAsync(string predicate, object? arg, string what)
+    {
+        try
+        {
+            await Page.WaitForFunctionAsync(predicate, arg, new PageWaitForFunctionOptions { Timeout = Timeout, PollingInterval = 25 }).Bounded();
+        }
+        catch (TimeoutException e)
+        {
+            throw new Xunit.Sdk.XunitException($"Waited {Timeout} ms in vain for {what}.{Environment.NewLine}{await DescribeAsync()}", e);
+        }
+    }
+
+    /// <summary>Returns whether the page polls within <paramref name="window"/>; a bounded wait for something that should not happen.</summary>
+    public async Task<bool> PollsWithinAsync(TimeSpan window)
+    {
+        try
+        {
+            await Page.WaitForRequestAsync(static r => IsUpdates(r) && r.Method == "GET", new PageWaitForRequestOptions { Timeout = (float)window.TotalMilliseconds }).Bounded();
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>What the page saw so far, for failure messages.</summary>
+    public async Task<string> DescribeAsync()
+    {
+        string state;
+        try
+        {
+            state = await EvaluateAsync<string>("() => JSON.stringify({ received: window.received, errors: window.errors, running: comety.isRunning() })");
+        }
+        catch (Exception e) when (e is PlaywrightException or TimeoutException)
+        {
+            state = $"(the page could not be read: {e.Message})";
+        }
+
+        return string.Join(
+            Environment.NewLine,
+            [$"page state: {state}", "updates requests:", .. _updates.Select(static r => $"  {r.Method} {r.Url}"), "console:", .. _console.Select(static m => $"  {m}")]);
+    }
+
+    public async ValueTask DisposeAsync() => await _context.CloseAsync().Bounded();
+}
