@@ -29,5 +29,8 @@ public abstract partial class CometyController
 
         [LoggerMessage(108, LogLevel.Debug, "{Type} from user '{UserId}' handled (channel '{Channel}').", EventName = "SendHandled")]
         public static partial void SendHandled(ILogger logger, string userId, string type, string? channel);
+
+        [LoggerMessage(109, LogLevel.Error, "{Method} failed in {Controller} before its user was identified.", EventName = "IdentificationFailed")]
+        public static partial void IdentificationFailed(ILogger logger, string method, string controller, Exception exception);
     }
 }

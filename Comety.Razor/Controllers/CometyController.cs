@@ -52,9 +52,13 @@ public abstract partial class CometyController : ControllerBase
     /// <returns>200 with <c>{"lastId", "events"}</c>; 400, 403, 409 or 500 with a problem description.</returns>
     [HttpGet]
     [ActionName("Updates")]
+    [DisableRequestTimeout]
     public async Task<IActionResult> PollAsync()
     {
         var arrivedAt = Clock.GetUtcNow();
+
+        // The attribute keeps the request timeouts middleware away; this covers a timeout set
+        // some other way, as far as it has not fired yet.
         HttpContext.Features.Get<IHttpRequestTimeoutFeature>()?.DisableTimeout();
         SetNoCacheHeaders();
         if (!TryIdentify(out var dispatcher, out var userId, out var failure))
@@ -80,9 +84,10 @@ public abstract partial class CometyController : ControllerBase
 
         var aborted = HttpContext.RequestAborted;
         TimeSpan? expectedDelay = null;
-        StopHeartbeat(dispatcher, userId);
         try
         {
+            // Inside the try: the user may leave between the check above and here.
+            StopHeartbeat(dispatcher, userId);
             expectedDelay = await MeasureNetworkDelayAsync(dispatcher, userId, arrivedAt, query.Elapsed, aborted);
             if (query.Confirm is { } confirm)
             {
@@ -160,7 +165,17 @@ public abstract partial class CometyController : ControllerBase
                 return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"Send JSON with Content-Type: application/json; got '{Request.ContentType}'.", userId);
             }
 
-            var body = await ReadBodyAsync(Options.MaxMessageBytes, aborted);
+            ReadOnlyMemory<byte>? body;
+            try
+            {
+                body = await ReadBodyAsync(Options.MaxMessageBytes, aborted);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                // The server's own body limit (Kestrel's MaxRequestBodySize) is below MaxMessageBytes.
+                body = null;
+            }
+
             if (body is null)
             {
                 return Reject(StatusCodes.Status413PayloadTooLarge, "Message too large", $"A message may have at most {Options.MaxMessageBytes} bytes.", userId);
@@ -255,13 +270,32 @@ public abstract partial class CometyController : ControllerBase
         {
             // The user left while the poll was served.
         }
+        catch (ObjectDisposedException)
+        {
+            // The application is shutting down.
+        }
     }
 
     private bool TryIdentify(out Dispatcher dispatcher, out string userId, out IActionResult failure)
     {
-        dispatcher = GetDispatcher()!;
         userId = null!;
         failure = null!;
+        string? id;
+        try
+        {
+            dispatcher = GetDispatcher()!;
+            id = dispatcher is null ? null : GetUserId();
+        }
+        catch (Exception e)
+        {
+            // The application's hooks failed, for example reading a session that is not configured:
+            // still an answer the script understands, and no stack trace.
+            Log.IdentificationFailed(Logger, Request.Method, GetType().Name, e);
+            dispatcher = null!;
+            failure = ProblemResult(StatusCodes.Status500InternalServerError, "Server error", "The server failed to handle the request.");
+            return false;
+        }
+
         if (dispatcher is null)
         {
             Log.NoDispatcher(Logger, GetType().Name);
@@ -269,7 +303,6 @@ public abstract partial class CometyController : ControllerBase
             return false;
         }
 
-        var id = GetUserId();
         if (string.IsNullOrEmpty(id))
         {
             failure = Reject(StatusCodes.Status403Forbidden, "No user", "No user could be identified for this request.", null);
@@ -353,10 +386,11 @@ public abstract partial class CometyController : ControllerBase
             return null;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(Math.Min(limit + 1, (int)(Request.ContentLength ?? 4096) + 1));
+        // One byte more than the limit tells an oversized body; in long, so that a limit of int.MaxValue cannot overflow.
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(Math.Min((long)limit + 1, (Request.ContentLength ?? 4096) + 1), Array.MaxLength));
         while (true)
         {
-            var read = await Request.Body.ReadAsync(buffer.GetMemory(Math.Min(4096, limit + 1 - buffer.WrittenCount)), cancellationToken);
+            var read = await Request.Body.ReadAsync(buffer.GetMemory((int)Math.Min(4096, (long)limit + 1 - buffer.WrittenCount)), cancellationToken);
             if (read == 0)
             {
                 return buffer.WrittenMemory;

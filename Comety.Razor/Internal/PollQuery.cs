@@ -13,7 +13,12 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
     public static string? TryParse(IQueryCollection query, TimeSpan maxTimeout, long lastSequence, out PollQuery result)
     {
         result = default;
-        if (!TrySingle(query, "timeout", out var timeoutText) || timeoutText is null)
+        if (!TrySingle(query, "timeout", out var timeoutText))
+        {
+            return "The 'timeout' parameter was given more than once.";
+        }
+
+        if (timeoutText is null)
         {
             return "The 'timeout' parameter is required: the seconds the client waits for this response.";
         }
@@ -25,7 +30,7 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
 
         if (seconds < 0 || seconds > maxTimeout.TotalSeconds)
         {
-            return $"The 'timeout' parameter must be between 0 and {maxTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds; got {timeoutText}.";
+            return $"The 'timeout' parameter must be between 0 and {maxTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds; got {Truncate(timeoutText)}.";
         }
 
         long? confirm = null;

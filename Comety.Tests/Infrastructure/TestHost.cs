@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -46,6 +47,7 @@ public sealed class TestHost : IAsyncDisposable
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         var logs = new ListLoggerProvider();
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Configuration.AddInMemoryCollection(options.Configuration);
 
         builder.Services.AddControllersWithViews().AddApplicationPart(typeof(TestHost).Assembly);
         if (!options.Antiforgery)
@@ -81,8 +83,19 @@ public sealed class TestHost : IAsyncDisposable
             app.UseSession();
         }
 
+        options.ConfigureApp?.Invoke(app);
         app.MapControllers();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // Invalid options fail here (ValidateOnStart); the test sees the exception, not a leaked host.
+            await app.DisposeAsync();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new TestHost(app, new Uri(address), logs);
     }

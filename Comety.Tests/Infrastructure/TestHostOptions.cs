@@ -1,4 +1,5 @@
 using Comety.Tests.Infrastructure.TestApp;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Comety.Tests.Infrastructure;
@@ -27,4 +28,10 @@ public sealed class TestHostOptions
     public Action<CometyOptions>? Configure { get; set; }
 
     public Action<IServiceCollection>? ConfigureServices { get; set; }
+
+    /// <summary>Configuration entries (such as <c>Comety:MaxClientTimeout</c>) added to the application's configuration.</summary>
+    public Dictionary<string, string?> Configuration { get; } = [];
+
+    /// <summary>Adds middleware or endpoints after sessions and before the controllers.</summary>
+    public Action<WebApplication>? ConfigureApp { get; set; }
 }

@@ -8,4 +8,10 @@ public sealed class TestBehaviour
 
     /// <summary>Whether the controller pretends no dispatcher serves it.</summary>
     public bool NoDispatcher { get; set; }
+
+    /// <summary>What the controller throws when asked who the user is, as a misconfigured application would; nothing when null.</summary>
+    public Exception? UserIdFailure { get; set; }
+
+    /// <summary>What the controller throws when asked to authorize a subscription, as a failing application would; nothing when null.</summary>
+    public Exception? SubscriptionFailure { get; set; }
 }

@@ -8,10 +8,10 @@ public sealed class TestUpdatesController(TestBehaviour behaviour) : CometyContr
 {
     public const string UserCookie = "comety-test-user";
 
-    protected override string? GetUserId() => Request.Cookies[UserCookie];
+    protected override string? GetUserId() => behaviour.UserIdFailure is { } failure ? throw failure : Request.Cookies[UserCookie];
 
     protected override Dispatcher? GetDispatcher() => behaviour.NoDispatcher ? null : base.GetDispatcher();
 
     protected override ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(!behaviour.RefusedChannels.Contains(channel));
+        behaviour.SubscriptionFailure is { } failure ? throw failure : ValueTask.FromResult(!behaviour.RefusedChannels.Contains(channel));
 }
