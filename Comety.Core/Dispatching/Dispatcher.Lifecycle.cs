@@ -68,7 +68,9 @@ public sealed partial class Dispatcher
     /// <summary>
     /// Starts (or restarts) a user's heartbeat: unless it is stopped or restarted within
     /// <see cref="DispatcherOptions.HeartbeatTimeout"/> plus <paramref name="expectedNetworkDelay"/>,
-    /// the user is treated as disconnected. A poll stops it when it starts and starts it when it ends.
+    /// the user is treated as disconnected. A poll stops it when it starts and starts it when it ends;
+    /// while another poll of the same user (another tab, a poll the client replaced) is still
+    /// being answered, this does nothing, and that poll's end starts it.
     /// </summary>
     /// <param name="userId">The user's id.</param>
     /// <param name="expectedNetworkDelay">The user's expected network delay, added to the timeout.</param>
@@ -76,7 +78,16 @@ public sealed partial class Dispatcher
     public void StartHeartbeat(string userId, TimeSpan expectedNetworkDelay)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(expectedNetworkDelay, TimeSpan.Zero);
-        RestartHeartbeat(GetUser(userId), _options.HeartbeatTimeout + expectedNetworkDelay);
+        var user = GetUser(userId);
+        lock (user)
+        {
+            if (user.ActivePolls > 0)
+            {
+                return;
+            }
+        }
+
+        RestartHeartbeat(user, _options.HeartbeatTimeout + expectedNetworkDelay);
     }
 
     /// <summary>Stops a user's heartbeat, as a poll does while it is served.</summary>

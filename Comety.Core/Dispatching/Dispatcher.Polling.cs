@@ -36,6 +36,11 @@ public sealed partial class Dispatcher
         var waiting = false;
         TimerEntry? deadline = null;
         CancellationTokenRegistration registration = default;
+        lock (user)
+        {
+            user.ActivePolls++;
+        }
+
         try
         {
             while (true)
@@ -103,6 +108,11 @@ public sealed partial class Dispatcher
         }
         finally
         {
+            lock (user)
+            {
+                user.ActivePolls--;
+            }
+
             if (waiting)
             {
                 Interlocked.Decrement(ref _waitingPolls);

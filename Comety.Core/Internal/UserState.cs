@@ -39,6 +39,9 @@ internal sealed class UserState
     /// <summary>Set when the user starts leaving, so that it leaves once.</summary>
     public bool Leaving { get; set; }
 
+    /// <summary>How many polls of this user are being answered; its heartbeat restarts only when the last one ends.</summary>
+    public int ActivePolls { get; set; }
+
     /// <summary>Changes whenever the heartbeat is stopped or restarted, so a timeout can tell it is stale.</summary>
     public int HeartbeatVersion { get; set; }
 

@@ -32,5 +32,8 @@ public abstract partial class CometyController
 
         [LoggerMessage(109, LogLevel.Error, "{Method} failed in {Controller} before its user was identified.", EventName = "IdentificationFailed")]
         public static partial void IdentificationFailed(ILogger logger, string method, string controller, Exception exception);
+
+        [LoggerMessage(110, LogLevel.Information, "{Method} for user '{UserId}' answered 500: the application is stopping.", EventName = "ShuttingDown")]
+        public static partial void ShuttingDown(ILogger logger, string method, string userId);
     }
 }

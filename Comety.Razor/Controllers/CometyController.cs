@@ -423,6 +423,13 @@ public abstract partial class CometyController : ControllerBase
 
     private async Task<IActionResult> FailAsync(Dispatcher dispatcher, string userId, Exception exception)
     {
+        if (exception is ObjectDisposedException { ObjectName: var name } && name == typeof(Dispatcher).FullName)
+        {
+            // Not a failure: the application is stopping. The script retries after a 5xx.
+            Log.ShuttingDown(Logger, Request.Method, userId);
+            return ProblemResult(StatusCodes.Status500InternalServerError, "Shutting down", "The server is stopping; try again shortly.");
+        }
+
         Log.RequestFailed(Logger, Request.Method, userId, exception);
         try
         {

@@ -3,6 +3,7 @@ using Comety;
 using Comety.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +18,8 @@ public static class CometyServiceCollectionExtensions
     /// singleton <see cref="Dispatcher"/> with an <see cref="InMemoryEventLog"/> for
     /// <see cref="CometyController"/> subclasses to use.
     /// Services already registered (a <see cref="TimeProvider"/>, an <see cref="IEventLog"/>, a
-    /// <see cref="Dispatcher"/>) are kept.
+    /// <see cref="Dispatcher"/>) are kept. When the application starts stopping, the dispatcher is
+    /// disposed, so that waiting polls end at once instead of holding up the shutdown.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Changes the options after configuration is bound, or <see langword="null"/>; with several calls, each one's in turn.</param>
@@ -51,6 +53,7 @@ public static class CometyServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILogger<Dispatcher>>(),
             provider.GetService<IMeterFactory>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DispatcherShutdown>());
         return services;
     }
 }

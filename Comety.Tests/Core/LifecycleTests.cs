@@ -247,6 +247,33 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_heartbeat_does_not_run_while_another_poll_of_the_user_is_waiting()
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _dispatcher.On(LifecycleEvent.Finished, _ =>
+        {
+            finished.TrySetResult();
+            return default;
+        });
+        await _dispatcher.RegisterUserAsync("u1").Bounded();
+        _dispatcher.StopHeartbeat("u1");
+        var longPoll = _dispatcher.PollAsync("u1", TimeSpan.FromHours(1)).AsTask();
+        await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded();
+
+        // A second tab's poll ended while the first one still waits.
+        _dispatcher.StartHeartbeat("u1", TimeSpan.Zero);
+        _clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.True(_dispatcher.IsRegistered("u1"));
+        await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
+        await longPoll.Bounded();
+        _dispatcher.StartHeartbeat("u1", TimeSpan.Zero);
+        _clock.Advance(TimeSpan.FromSeconds(15));
+
+        await finished.Task.Bounded();
+        Assert.False(_dispatcher.IsRegistered("u1"));
+    }
+
+    [Fact]
     public async Task A_user_that_never_polls_times_out_after_six_heartbeat_timeouts()
     {
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

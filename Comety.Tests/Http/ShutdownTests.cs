@@ -1,0 +1,28 @@
+using System.Net;
+using Comety.Tests.Http.Infrastructure;
+using Comety.Tests.Infrastructure;
+
+namespace Comety.Tests.Http;
+
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task Stopping_the_application_ends_waiting_polls_at_once_with_no_events()
+    {
+        var host = await TestHost.StartAsync();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+        var poll = client.PollAsync("timeout=300");
+        await host.WaitUntilPollsWaitAsync();
+
+        var stop = host.DisposeAsync().AsTask();
+        using var response = await poll.Bounded();
+        var answer = await CometyHttp.ReadAnswerAsync(response).Bounded();
+        await stop.Bounded();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // Without the shutdown hook the poll would be held 150 s, past the host's 5 s shutdown
+        // timeout, and cut off instead of answered.
+        Assert.Null(answer.Events);
+    }
+}
