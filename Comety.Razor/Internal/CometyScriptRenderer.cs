@@ -38,6 +38,12 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         long? confirm = null;
         if (CometyScriptSettings.Given(settings.ConfirmUser) is { } user)
         {
+            if (!settings.RenderApi)
+            {
+                // The confirmation would be lost: only the rendered API resumes from it.
+                throw new InvalidOperationException("confirm-user needs render-api: the API it renders is what resumes the first poll from the confirmed number.");
+            }
+
             var dispatcher = settings.Dispatcher ?? httpContext.RequestServices.GetService<Dispatcher>()
                 ?? throw new InvalidOperationException("confirm-user needs a dispatcher: call services.AddComety() or set the 'dispatcher' attribute.");
             confirm = await dispatcher.ConfirmAllAsync(user, httpContext.RequestAborted);

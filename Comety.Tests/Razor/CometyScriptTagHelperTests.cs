@@ -435,6 +435,23 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     }
 
     [Fact]
+    public async Task Confirm_user_without_the_api_is_rejected_and_confirms_nothing()
+    {
+        using var dispatcher = new Dispatcher();
+        _harness.Dispatcher = dispatcher;
+        await dispatcher.RegisterUserAsync("ann").Bounded();
+        await dispatcher.BroadcastAsync("test", Args("chat")).Bounded();
+        var tagHelper = _harness.CreateTagHelper();
+        tagHelper.RenderApi = false;
+        tagHelper.ConfirmUser = "ann";
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _harness.RenderAsync(tagHelper));
+
+        Assert.Contains("render-api", error.Message, StringComparison.Ordinal);
+        Assert.Equal([1L], (await dispatcher.PollAsync("ann", TimeSpan.Zero).Bounded()).Sequences());
+    }
+
+    [Fact]
     public async Task Confirm_user_of_an_unknown_user_fails_naming_the_user()
     {
         using var dispatcher = new Dispatcher();
