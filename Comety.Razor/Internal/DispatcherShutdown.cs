@@ -7,13 +7,14 @@ namespace Comety.Internal;
 /// wait out every poll's hold before it can stop: the dispatcher is disposed, its polls answer
 /// with no events, and clients retry against whatever serves next.
 /// </summary>
-internal sealed class DispatcherShutdown(Dispatcher dispatcher, IHostApplicationLifetime lifetime) : IHostedService, IDisposable
+// The lifetime is optional so that AddComety also works in a plain service collection.
+internal sealed class DispatcherShutdown(Dispatcher dispatcher, IHostApplicationLifetime? lifetime = null) : IHostedService, IDisposable
 {
     private CancellationTokenRegistration _registration;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _registration = lifetime.ApplicationStopping.Register(static state => ((Dispatcher)state!).Dispose(), dispatcher);
+        _registration = lifetime?.ApplicationStopping.Register(static state => ((Dispatcher)state!).Dispose(), dispatcher) ?? default;
         return Task.CompletedTask;
     }
 
