@@ -88,7 +88,7 @@ public abstract partial class CometyController : ControllerBase
         {
             // Inside the try: the user may leave between the check above and here.
             StopHeartbeat(dispatcher, userId);
-            expectedDelay = await MeasureNetworkDelayAsync(dispatcher, userId, arrivedAt, query.Elapsed, aborted);
+            (expectedDelay, var sessionEstimator) = await MeasureNetworkDelayAsync(dispatcher, userId, arrivedAt, query.Elapsed, aborted);
             if (query.Confirm is { } confirm)
             {
                 await dispatcher.ConfirmAsync(userId, confirm, aborted);
@@ -102,7 +102,7 @@ public abstract partial class CometyController : ControllerBase
             }
 
             Log.PollAnswered(Logger, userId, result.Events?.Count ?? 0, result.LastId);
-            await NoteResponseAsync(dispatcher, userId, aborted);
+            NoteResponse(dispatcher, userId, sessionEstimator);
             return new PollResultActionResult(result);
         }
         catch (UnknownUserException)
@@ -313,26 +313,27 @@ public abstract partial class CometyController : ControllerBase
         return true;
     }
 
-    private async ValueTask<TimeSpan?> MeasureNetworkDelayAsync(Dispatcher dispatcher, string userId, DateTimeOffset arrivedAt, TimeSpan? elapsed, CancellationToken cancellationToken)
+    // With a session, the estimator is read here and written once, with the response time, when
+    // the poll is answered: a poll that ends after another request changed the session (a sign-out,
+    // say) writes nothing, so it cannot put back what that request removed.
+    private async ValueTask<(TimeSpan? Expected, NetworkDelayEstimator? FromSession)> MeasureNetworkDelayAsync(
+        Dispatcher dispatcher, string userId, DateTimeOffset arrivedAt, TimeSpan? elapsed, CancellationToken cancellationToken)
     {
-        var session = await LoadSessionAsync(cancellationToken);
-        if (session is not null)
+        if (await LoadSessionAsync(cancellationToken) is { } session)
         {
             var estimator = NetworkDelayEstimator.Parse(session.GetString(SessionKeyPrefix + userId));
-            var measured = estimator.OnRequest(arrivedAt, elapsed);
-            session.SetString(SessionKeyPrefix + userId, estimator.ToString());
-            if (measured is { } delay)
+            if (estimator.OnRequest(arrivedAt, elapsed) is { } delay)
             {
                 Log.NetworkDelayMeasured(Logger, userId, delay.TotalMilliseconds);
             }
 
-            return EstimateNetworkDelay(estimator);
+            return (EstimateNetworkDelay(estimator), estimator);
         }
 
         var shared = dispatcher.FindNetworkDelayEstimator(userId);
         if (shared is null)
         {
-            return null;
+            return (null, null);
         }
 
         lock (shared)
@@ -342,19 +343,17 @@ public abstract partial class CometyController : ControllerBase
                 Log.NetworkDelayMeasured(Logger, userId, delay.TotalMilliseconds);
             }
 
-            return EstimateNetworkDelay(shared);
+            return (EstimateNetworkDelay(shared), null);
         }
     }
 
-    private async ValueTask NoteResponseAsync(Dispatcher dispatcher, string userId, CancellationToken cancellationToken)
+    private void NoteResponse(Dispatcher dispatcher, string userId, NetworkDelayEstimator? fromSession)
     {
         var sentAt = Clock.GetUtcNow();
-        var session = await LoadSessionAsync(cancellationToken);
-        if (session is not null)
+        if (fromSession is not null)
         {
-            var estimator = NetworkDelayEstimator.Parse(session.GetString(SessionKeyPrefix + userId));
-            estimator.OnResponse(sentAt);
-            session.SetString(SessionKeyPrefix + userId, estimator.ToString());
+            fromSession.OnResponse(sentAt);
+            HttpContext.Session.SetString(SessionKeyPrefix + userId, fromSession.ToString());
             return;
         }
 
