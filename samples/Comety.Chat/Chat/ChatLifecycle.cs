@@ -2,8 +2,9 @@ namespace Comety.Chat.Chat;
 
 /// <summary>
 /// Binds the chat to Comety's lifecycle events, after django-socketio's chat example: a message a
-/// page sends to a room's channel is said in the room, and a user that finishes (leaves, or stops
-/// polling until its heartbeat times out) leaves its room.
+/// page sends to a room's channel is said in the room, and a user that leaves a room's channel
+/// leaves the room, whether it is on its way out (the leave button, or a heartbeat timeout after
+/// its page stopped polling) or its page unsubscribed.
 /// </summary>
 public sealed class ChatLifecycle(Dispatcher dispatcher, RoomStore rooms, ChatService chat) : IHostedService
 {
@@ -22,14 +23,14 @@ public sealed class ChatLifecycle(Dispatcher dispatcher, RoomStore rooms, ChatSe
             }
         }, "^room:"));
 
-        _bindings.Add(dispatcher.On(LifecycleEvent.Finished, async context =>
+        // Unsubscribed, not Finished: a user on its way out is unsubscribed from each of its
+        // channels first, and a page may unsubscribe by itself; a member that no longer hears the
+        // room must not stay listed in it, holding its name.
+        _bindings.Add(dispatcher.On(LifecycleEvent.Unsubscribed, async context =>
         {
-            foreach (var channel in context.Dispatcher.GetChannels(context.UserId!))
+            if (context.Channel is { } channel && rooms.FindByChannel(channel) is { } room)
             {
-                if (rooms.FindByChannel(channel) is { } room)
-                {
-                    await chat.LeftAsync(room, context.UserId!);
-                }
+                await chat.LeftAsync(room, context.UserId!);
             }
         }, "^room:"));
         return Task.CompletedTask;

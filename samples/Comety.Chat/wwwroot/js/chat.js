@@ -8,10 +8,14 @@
     var members = $('#members');
     var status = $('#status');
 
-    function time(at) {
+    // Hours and minutes in the reader's time zone.
+    function clock(at) {
         var date = new Date(at);
-        var el = $('<time>').attr('datetime', at);
-        return el.text(('0' + date.getHours()).slice(-2) + ':' + ('0' + date.getMinutes()).slice(-2));
+        return ('0' + date.getHours()).slice(-2) + ':' + ('0' + date.getMinutes()).slice(-2);
+    }
+
+    function time(at) {
+        return $('<time>').attr('datetime', at).text(clock(at));
     }
 
     function addLine(kind, args, seq) {
@@ -61,6 +65,10 @@
         }
     };
 
+    // The server renders the history's times in its own time zone; show them as the new lines show theirs.
+    lines.find('time[datetime]').each(function () {
+        $(this).text(clock($(this).attr('datetime')));
+    });
     lines.scrollTop(lines.prop('scrollHeight'));
     $('#composer').on('submit', function (e) {
         e.preventDefault();
