@@ -31,12 +31,9 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Opens a new browser context (its own cookies) and page for a test, on <paramref name="host"/>.</summary>
     public async Task<BrowserPage> OpenAsync(TestHost host)
     {
-        var browser = _browser ?? throw new InvalidOperationException("The browser was not launched.");
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = host.BaseAddress.ToString() }).Bounded();
+        var context = await NewContextAsync(host.BaseAddress);
         try
         {
-            context.SetDefaultTimeout(BrowserPage.Timeout);
-            context.SetDefaultNavigationTimeout(BrowserPage.Timeout);
             return new BrowserPage(context, await context.NewPageAsync().Bounded());
         }
         catch
@@ -44,6 +41,19 @@ public sealed class BrowserFixture : IAsyncLifetime
             await context.CloseAsync().Bounded();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Opens a new browser context (its own cookies) whose relative URLs go to <paramref name="baseAddress"/>,
+    /// with the browser tests' timeouts; <paramref name="options"/> adds settings such as a time zone.
+    /// </summary>
+    public async Task<IBrowserContext> NewContextAsync(Uri baseAddress, BrowserNewContextOptions? options = null)
+    {
+        var browser = _browser ?? throw new InvalidOperationException("The browser was not launched.");
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions(options ?? new()) { BaseURL = baseAddress.ToString() }).Bounded();
+        context.SetDefaultTimeout(BrowserPage.Timeout);
+        context.SetDefaultNavigationTimeout(BrowserPage.Timeout);
+        return context;
     }
 
     public async Task DisposeAsync()

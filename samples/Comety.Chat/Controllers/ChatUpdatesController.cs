@@ -1,0 +1,21 @@
+using Comety.Chat.Chat;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Comety.Chat.Controllers;
+
+/// <summary>The chat's updates URL: the user is the one this browser session joined a room as.</summary>
+[Route("chat/updates")]
+public sealed class ChatUpdatesController(RoomStore rooms) : CometyController
+{
+    protected override string? GetUserId() => HttpContext.Session.GetString(ChatSession.UserId);
+
+    // Joining a room subscribes its new member to the room's channel; a page asks for no channel
+    // of its own. Without this check (Comety allows every channel by default), any member could
+    // call comety.subscribe('room:...') and hear a room it never joined, unseen by its members.
+    protected override ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(
+            HttpContext.Session.GetString(ChatSession.Room) is { } slug
+            && rooms.Find(slug) is { } room
+            && room.Channel == channel
+            && room.FindMember(userId) is not null);
+}

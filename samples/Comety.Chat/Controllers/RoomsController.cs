@@ -1,0 +1,99 @@
+using Comety.Chat.Chat;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Comety.Chat.Controllers;
+
+/// <summary>The room list, and each room's page: join with a name, talk, leave.</summary>
+public sealed class RoomsController(RoomStore rooms, ChatService chat, Dispatcher dispatcher) : Controller
+{
+    [HttpGet("/")]
+    public IActionResult Index() => View(new RoomListModel(rooms.All(), null, null));
+
+    [HttpPost("/rooms")]
+    public IActionResult Create(string? name)
+    {
+        name = name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > RoomStore.MaxNameLength || !rooms.TryCreate(name, out var room))
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return View(nameof(Index), new RoomListModel(rooms.All(), name, $"A room name has 1 to {RoomStore.MaxNameLength} characters, with letters or digits."));
+        }
+
+        return RedirectToAction(nameof(Room), new { slug = room.Slug });
+    }
+
+    [HttpGet("/rooms/{slug}")]
+    public async Task<IActionResult> Room(string slug, CancellationToken cancellationToken)
+    {
+        if (rooms.Find(slug) is not { } room)
+        {
+            return NotFound();
+        }
+
+        var userId = HttpContext.Session.GetString(ChatSession.UserId);
+        if (!chat.IsInRoom(room, userId) || HttpContext.Session.GetString(ChatSession.Room) != room.Slug)
+        {
+            return View("Join", new JoinModel(room, HttpContext.Session.GetString(ChatSession.Name), null));
+        }
+
+        ViewData["CometyUser"] = userId;
+        return View(await chat.SnapshotAsync(room, userId!, cancellationToken));
+    }
+
+    [HttpPost("/rooms/{slug}/join")]
+    public async Task<IActionResult> Join(string slug, string? name, CancellationToken cancellationToken)
+    {
+        if (rooms.Find(slug) is not { } room)
+        {
+            return NotFound();
+        }
+
+        name = name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > RoomStore.MaxNameLength)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return View(new JoinModel(room, name, $"A name has 1 to {RoomStore.MaxNameLength} characters."));
+        }
+
+        await LeaveCurrentRoomAsync();
+        var userId = await chat.JoinAsync(room, name, cancellationToken);
+        if (userId is null)
+        {
+            Response.StatusCode = StatusCodes.Status409Conflict;
+            return View(new JoinModel(room, name, $"The name “{name}” is in use in {room.Name}. Choose another."));
+        }
+
+        HttpContext.Session.SetString(ChatSession.UserId, userId);
+        HttpContext.Session.SetString(ChatSession.Room, room.Slug);
+        HttpContext.Session.SetString(ChatSession.Name, name);
+        return RedirectToAction(nameof(Room), new { slug = room.Slug });
+    }
+
+    [HttpPost("/rooms/{slug}/leave")]
+    public async Task<IActionResult> Leave(string slug)
+    {
+        await LeaveCurrentRoomAsync();
+        return RedirectToAction(nameof(Index));
+    }
+
+    // Unregistering raises Finished, whose handler announces the departure to the room.
+    private async Task LeaveCurrentRoomAsync()
+    {
+        if (HttpContext.Session.GetString(ChatSession.UserId) is { } userId)
+        {
+            HttpContext.Session.Remove(ChatSession.UserId);
+            HttpContext.Session.Remove(ChatSession.Room);
+            if (dispatcher.IsRegistered(userId))
+            {
+                try
+                {
+                    await dispatcher.UnregisterUserAsync(userId);
+                }
+                catch (UnknownUserException)
+                {
+                    // Its heartbeat timed out meanwhile.
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Comety.Chat;
+
+ChatApplication.Create(args).Run();
