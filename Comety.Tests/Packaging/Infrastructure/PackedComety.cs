@@ -1,0 +1,107 @@
+using System.Globalization;
+
+namespace Comety.Tests.Packaging.Infrastructure;
+
+/// <summary>
+/// Comety.Core and Comety.Razor packed once for the packaging tests, in Release, with a version no
+/// other run uses (so that the NuGet global packages folder never serves a copy of another run),
+/// into a temporary folder that disposing deletes.
+/// </summary>
+/// <remarks>
+/// The packs run on a copy of the two projects and the repository's top-level files, as a clean
+/// clone has them. Packing in place would rebuild the repository's own bin and obj folders with
+/// this version while the rest of the suite runs, and restoring jQuery there again would rewrite
+/// the files the static asset tests serve.
+/// </remarks>
+public sealed class PackedComety : IAsyncLifetime
+{
+    private static readonly string[] PackedProjects = ["Comety.Core", "Comety.Razor"];
+
+    // Build output and restored files: a clean clone has none of them.
+    private static readonly string[] SkippedFolders = ["bin", "obj", "node_modules", Path.Combine("wwwroot", "lib")];
+
+    public PackedComety()
+    {
+        Version = string.Create(CultureInfo.InvariantCulture, $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}");
+        Root = Directory.CreateTempSubdirectory("comety-packaging-").FullName;
+    }
+
+    /// <summary>The temporary folder of this run: the copied sources, the packages, and whatever a test puts beside them.</summary>
+    public string Root { get; }
+
+    public string Version { get; }
+
+    /// <summary>The folder that holds the two packages, for use as a package source.</summary>
+    public string PackageFolder => Path.Combine(Root, "packages");
+
+    /// <summary>The repository the tests were built from.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    public string PackagePath(string id) => Path.Combine(PackageFolder, $"{id}.{Version}.nupkg");
+
+    public async Task InitializeAsync()
+    {
+        var sources = Path.Combine(Root, "src");
+        CopySources(sources);
+
+        // Packing Comety.Razor restores and builds both projects; Comety.Core's pack then finds them built.
+        await DotNet.RunAsync(sources, "pack", Path.Combine("Comety.Razor", "Comety.Razor.csproj"), "--configuration", "Release",
+            "--output", PackageFolder, $"-p:Version={Version}", DotNet.NoBuildServers);
+        await DotNet.RunAsync(sources, "pack", Path.Combine("Comety.Core", "Comety.Core.csproj"), "--configuration", "Release", "--no-restore",
+            "--output", PackageFolder, $"-p:Version={Version}", DotNet.NoBuildServers);
+    }
+
+    public Task DisposeAsync()
+    {
+        Directory.Delete(Root, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Comety.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Comety.sln in {AppContext.BaseDirectory} or a folder above it.");
+    }
+
+    private static void CopySources(string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.EnumerateFiles(RepositoryRoot))
+        {
+            // A worktree's .git is a file that names the repository's metadata: the copy must not share it.
+            if (Path.GetFileName(file) != ".git")
+            {
+                File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
+            }
+        }
+
+        foreach (var project in PackedProjects)
+        {
+            CopyFolder(Path.Combine(RepositoryRoot, project), Path.Combine(destination, project), projectFolder: Path.Combine(RepositoryRoot, project));
+        }
+    }
+
+    private static void CopyFolder(string source, string destination, string projectFolder)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (var file in Directory.EnumerateFiles(source))
+        {
+            File.Copy(file, Path.Combine(destination, Path.GetFileName(file)));
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(source))
+        {
+            if (!SkippedFolders.Contains(Path.GetRelativePath(projectFolder, folder)))
+            {
+                CopyFolder(folder, Path.Combine(destination, Path.GetFileName(folder)), projectFolder);
+            }
+        }
+    }
+}
