@@ -36,11 +36,10 @@ public sealed partial class Dispatcher
         var waiting = false;
         TimerEntry? deadline = null;
         CancellationTokenRegistration registration = default;
-        lock (user)
-        {
-            user.ActivePolls++;
-        }
 
+        // Counted in ActivePolls from the first look until the answer is decided, inside the lock
+        // each pass takes anyway: a poll that only looks takes the user's lock once.
+        var counted = false;
         try
         {
             while (true)
@@ -50,14 +49,17 @@ public sealed partial class Dispatcher
                 var released = false;
                 lock (user)
                 {
-                    if (!user.Registered)
+                    if (!counted)
                     {
-                        throw new UnknownUserException(userId);
+                        user.ActivePolls++;
+                        counted = true;
                     }
 
-                    if (user.OverflowedUpTo != 0)
+                    if (!user.Registered || user.OverflowedUpTo != 0)
                     {
-                        return PollResult.Resynchronize;
+                        user.ActivePolls--;
+                        counted = false;
+                        return user.Registered ? PollResult.Resynchronize : throw new UnknownUserException(userId);
                     }
 
                     // Read before the inbox: every event up to here is in it, if it is for this user.
@@ -77,7 +79,16 @@ public sealed partial class Dispatcher
                         result = new PollResult(null, Math.Max(lastDelivered, user.Confirmed));
                     }
 
-                    wakeUp = result is null ? user.WaitForWakeUp() : Task.CompletedTask;
+                    if (result is null)
+                    {
+                        wakeUp = user.WaitForWakeUp();
+                    }
+                    else
+                    {
+                        wakeUp = Task.CompletedTask;
+                        user.ActivePolls--;
+                        counted = false;
+                    }
                 }
 
                 if (released)
@@ -108,9 +119,13 @@ public sealed partial class Dispatcher
         }
         finally
         {
-            lock (user)
+            if (counted)
             {
-                user.ActivePolls--;
+                // Cancelled, or a filter threw: the answer was never decided under the lock.
+                lock (user)
+                {
+                    user.ActivePolls--;
+                }
             }
 
             if (waiting)

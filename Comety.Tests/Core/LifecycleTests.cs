@@ -274,6 +274,32 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_heartbeat_runs_again_after_a_poll_that_was_cancelled_or_whose_filter_threw()
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _dispatcher.On(LifecycleEvent.Finished, _ =>
+        {
+            finished.TrySetResult();
+            return default;
+        });
+        await _dispatcher.RegisterUserAsync("u1").Bounded();
+        _dispatcher.StopHeartbeat("u1");
+        using var abort = new CancellationTokenSource();
+        var cancelled = _dispatcher.PollAsync("u1", TimeSpan.FromHours(1), cancellationToken: abort.Token).AsTask();
+        abort.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.Bounded());
+        await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            _dispatcher.PollAsync("u1", TimeSpan.Zero, _ => throw new InvalidOperationException("filter bug")).AsTask());
+
+        _dispatcher.StartHeartbeat("u1", TimeSpan.Zero);
+        _clock.Advance(TimeSpan.FromSeconds(15));
+
+        await finished.Task.Bounded();
+        Assert.False(_dispatcher.IsRegistered("u1"));
+    }
+
+    [Fact]
     public async Task A_user_that_never_polls_times_out_after_six_heartbeat_timeouts()
     {
         var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
