@@ -249,12 +249,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task A_heartbeat_does_not_run_while_another_poll_of_the_user_is_waiting()
     {
-        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _dispatcher.On(LifecycleEvent.Finished, _ =>
-        {
-            finished.TrySetResult();
-            return default;
-        });
+        var finished = SignalOnFinished();
         await _dispatcher.RegisterUserAsync("u1").Bounded();
         _dispatcher.StopHeartbeat("u1");
         var longPoll = _dispatcher.PollAsync("u1", TimeSpan.FromHours(1)).AsTask();
@@ -276,12 +271,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task A_heartbeat_runs_again_after_a_poll_that_was_cancelled_or_whose_filter_threw()
     {
-        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _dispatcher.On(LifecycleEvent.Finished, _ =>
-        {
-            finished.TrySetResult();
-            return default;
-        });
+        var finished = SignalOnFinished();
         await _dispatcher.RegisterUserAsync("u1").Bounded();
         _dispatcher.StopHeartbeat("u1");
         using var abort = new CancellationTokenSource();
@@ -302,12 +292,7 @@ public sealed class LifecycleTests : IDisposable
     [Fact]
     public async Task A_user_that_never_polls_times_out_after_six_heartbeat_timeouts()
     {
-        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _dispatcher.On(LifecycleEvent.Finished, _ =>
-        {
-            finished.TrySetResult();
-            return default;
-        });
+        var finished = SignalOnFinished();
         await _dispatcher.RegisterUserAsync("u1").Bounded();
 
         _clock.Advance(TimeSpan.FromSeconds(89));
@@ -334,6 +319,18 @@ public sealed class LifecycleTests : IDisposable
         var e = Assert.Single(result.Events!);
         Assert.Equal("unregister-user", e.Type);
         Assert.Equal("goes", e.Args["userId"]);
+    }
+
+    // Completes when a Finished handler runs: heartbeat timeouts handle users on the thread pool.
+    private TaskCompletionSource SignalOnFinished()
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _dispatcher.On(LifecycleEvent.Finished, _ =>
+        {
+            finished.TrySetResult();
+            return default;
+        });
+        return finished;
     }
 
     private IDisposable Record(LifecycleEvent lifecycleEvent, string label, string? pattern = null) =>
