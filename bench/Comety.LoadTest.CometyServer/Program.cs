@@ -1,0 +1,38 @@
+using Comety;
+using Comety.LoadTest;
+using Comety.LoadTest.CometyServer;
+
+// The Comety side of the load test: a minimal MVC application with one CometyController
+// subclass at /updates, a registration endpoint that gives each simulated browser its cookie,
+// and the shared /bench control endpoints. Run by Comety.LoadTest; binds where --urls says.
+var builder = WebApplication.CreateBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddControllers();
+builder.Services.AddComety();
+builder.Services.AddSingleton<IBenchPublisher, CometyPublisher>();
+
+var app = builder.Build();
+app.UseInFlightCounter("/updates");
+app.MapControllers();
+
+// Registration: what a page of the application does when it is first served.
+app.MapPost("/register", async (HttpContext context, Dispatcher dispatcher) =>
+{
+    var userId = Guid.NewGuid().ToString("N");
+    await dispatcher.RegisterUserAsync(userId);
+    context.Response.Cookies.Append(BenchUpdatesController.UserCookie, userId, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
+    return Results.NoContent();
+});
+
+app.MapPost("/logout", async (HttpContext context, Dispatcher dispatcher) =>
+{
+    if (context.Request.Cookies[BenchUpdatesController.UserCookie] is { } userId && dispatcher.IsRegistered(userId))
+    {
+        await dispatcher.UnregisterUserAsync(userId);
+    }
+
+    return Results.NoContent();
+});
+
+app.MapBenchControl(app.Services.GetRequiredService<IBenchPublisher>());
+app.Run();
