@@ -43,6 +43,12 @@ internal sealed record RowResult
     /// <summary>Server CPU per post to one room of 100 (idle CPU subtracted).</summary>
     public required double RoomCpuMsPerPost { get; init; }
 
+    /// <summary>Bytes the server allocated per delivered event in the spaced broadcast, re-polls included.</summary>
+    public required double AllocatedBytesPerDelivery { get; init; }
+
+    /// <summary>Generation-0 collections in the server per broadcast post.</summary>
+    public required double Gen0PerBroadcast { get; init; }
+
     public required double IdleCpuPercent { get; init; }
 
     public required double IdleRssMB { get; init; }

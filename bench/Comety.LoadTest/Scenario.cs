@@ -57,10 +57,10 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
         var fleet = CreateFleet(server.Address, book);
         try
         {
-            var joinedBefore = (await server.StatusAsync(cancellationToken)).Joined;
+            var joinedBefore = (await server.StatusAsync(joined: true, cancellationToken)).Joined;
             var connectStarted = Stopwatch.GetTimestamp();
             await fleet.ConnectAsync(clients, settings.ConnectConcurrency, cancellationToken);
-            await WaitForAsync(server, "every client in its room", s => s.Joined - joinedBefore >= clients, cancellationToken);
+            await WaitForAsync(server, "every client in its room", s => s.Joined - joinedBefore >= clients, cancellationToken, joined: true);
             var waiting = await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
             var connectTime = Stopwatch.GetElapsedTime(connectStarted);
             log.WriteLine($"  {clients} clients connected and waiting in {connectTime.TotalSeconds:0.0} s");
@@ -78,7 +78,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             var loaded = await server.CollectGarbageAsync(cancellationToken);
             await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             var loadedRss = server.ResidentBytes();
-            waiting = await server.StatusAsync(cancellationToken);
+            waiting = await server.StatusAsync(cancellationToken: cancellationToken);
 
             // CPU the server uses with everyone waiting and nothing posted: subtracted from per-post figures.
             var idleCpuStart = server.CpuTime();
@@ -88,6 +88,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
 
             // Broadcast: one event per interval.
             var expected = (long)clients * (warmUp + k);
+            var before = await server.StatusAsync(cancellationToken: cancellationToken);
             var cpu = server.CpuTime();
             var started = Stopwatch.GetTimestamp();
             for (var i = 0; i < k; i++)
@@ -100,6 +101,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
             var broadcastCpu = server.CpuTime() - cpu;
             var broadcastWindow = Stopwatch.GetElapsedTime(started);
+            var after = await server.StatusAsync(cancellationToken: cancellationToken);
 
             // Burst: K events at once.
             expected += (long)clients * k;
@@ -146,6 +148,8 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
                 BurstCpuUsPerDelivery = Math.Round(burstCpu.TotalMicroseconds / ((double)clients * k), 2),
                 BroadcastCpuMsPerPost = Math.Round(((broadcastCpu - (idleCpuPerSecond * broadcastWindow.TotalSeconds)) / k).TotalMilliseconds, 2),
                 RoomCpuMsPerPost = Math.Round(((roomCpu - (idleCpuPerSecond * roomWindow.TotalSeconds)) / settings.RoomPosts).TotalMilliseconds, 2),
+                AllocatedBytesPerDelivery = Math.Round((after.AllocatedBytes - before.AllocatedBytes) / ((double)clients * k)),
+                Gen0PerBroadcast = Math.Round((after.Gen0Collections - before.Gen0Collections) / (double)k, 1),
                 IdleCpuPercent = Math.Round(idleCpuPerSecond.TotalSeconds * 100, 1),
                 IdleRssMB = Math.Round(idleRss / 1048576.0, 1),
                 LoadedRssMB = Math.Round(loadedRss / 1048576.0, 1),
@@ -187,12 +191,12 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
     };
 #pragma warning restore CA1859
 
-    private async Task<ServerStatus> WaitForAsync(ServerProcess server, string what, Func<ServerStatus, bool> condition, CancellationToken cancellationToken)
+    private async Task<ServerStatus> WaitForAsync(ServerProcess server, string what, Func<ServerStatus, bool> condition, CancellationToken cancellationToken, bool joined = false)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(settings.PhaseTimeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
-            var status = await server.StatusAsync(cancellationToken);
+            var status = await server.StatusAsync(joined, cancellationToken);
             if (condition(status))
             {
                 return status;
