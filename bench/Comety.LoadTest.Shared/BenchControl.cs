@@ -19,7 +19,7 @@ internal interface IBenchPublisher
     /// <summary>Posts tick <paramref name="index"/> to the clients in <paramref name="room"/>.</summary>
     ValueTask PostToRoomAsync(string room, int index, long sentAt);
 
-    /// <summary>How many clients joined a room so far.</summary>
+    /// <summary>How many clients joined a room so far; may be costly, asked for only while the load test waits for it.</summary>
     int Joined { get; }
 
     /// <summary>How many clients are connected in a way that does not show as a waiting request (WebSockets), or -1.</summary>
@@ -62,11 +62,14 @@ internal static class BenchControl
     {
         var bench = app.MapGroup("/bench");
 
-        // Every count the load test waits on: requests waiting (polls), clients connected (WebSockets), rooms joined.
-        bench.MapGet("/status", () => Results.Json(new BenchStatus(
+        // Every count the load test waits on: requests waiting (polls), clients connected (WebSockets), rooms joined (when asked).
+        bench.MapGet("/status", (bool? joined) => Results.Json(new BenchStatus(
             publisher.Connected >= 0 ? publisher.Connected : (int)Interlocked.Read(ref s_inFlight),
-            publisher.Joined,
-            GC.GetTotalMemory(false))));
+            joined == true ? publisher.Joined : -1,
+            GC.GetTotalMemory(false),
+            GC.GetTotalAllocatedBytes(),
+            GC.CollectionCount(0),
+            GC.CollectionCount(2))));
 
         bench.MapPost("/broadcast", async (int index) =>
         {
@@ -98,7 +101,7 @@ internal static class BenchControl
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-            return Results.Json(new BenchStatus(-1, publisher.Joined, GC.GetTotalMemory(false)));
+            return Results.Json(new BenchStatus(-1, -1, GC.GetTotalMemory(false), GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(2)));
         });
 
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -108,15 +111,5 @@ internal static class BenchControl
         });
     }
 
-    private sealed record BenchStatus(int Waiting, int Joined, long HeapBytes);
-}
-
-/// <summary>The rooms clients join: client <c>c</c> of a fleet is in room <c>c % Count</c>.</summary>
-internal static class Rooms
-{
-    /// <summary>How many rooms there are.</summary>
-    public const int Count = 100;
-
-    /// <summary>The channel or group name of a room.</summary>
-    public static string Name(int room) => "room-" + room.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    private sealed record BenchStatus(int Waiting, int Joined, long HeapBytes, long AllocatedBytes, int Gen0Collections, int Gen2Collections);
 }

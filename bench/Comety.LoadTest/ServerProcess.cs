@@ -116,8 +116,9 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Clients currently waiting (polls in flight, or WebSocket connections open).</summary>
-    public async Task<ServerStatus> StatusAsync(CancellationToken cancellationToken = default) =>
-        (await Control.GetFromJsonAsync<ServerStatus>("bench/status", JsonOptions, cancellationToken))!;
+    /// <param name="joined">Whether to count the clients in rooms too (costly for the server; only while waiting for joins).</param>
+    public async Task<ServerStatus> StatusAsync(bool joined = false, CancellationToken cancellationToken = default) =>
+        (await Control.GetFromJsonAsync<ServerStatus>(joined ? "bench/status?joined=true" : "bench/status", JsonOptions, cancellationToken))!;
 
     /// <summary>Runs a full compacting collection in the server, so that what is read next is live memory.</summary>
     public async Task<ServerStatus> CollectGarbageAsync(CancellationToken cancellationToken = default)
@@ -158,4 +159,4 @@ internal sealed class ServerProcess : IAsyncDisposable
 }
 
 /// <summary>What <c>/bench/status</c> and <c>/bench/gc</c> answer.</summary>
-internal sealed record ServerStatus(int Waiting, int Joined, long HeapBytes);
+internal sealed record ServerStatus(int Waiting, int Joined, long HeapBytes, long AllocatedBytes, int Gen0Collections, int Gen2Collections);

@@ -1,0 +1,289 @@
+using System.Diagnostics;
+
+namespace Comety.LoadTest;
+
+/// <summary>The implementations and transports the load test compares.</summary>
+internal enum Target
+{
+    Comety,
+    SignalRLongPolling,
+    SignalRWebSockets,
+}
+
+/// <summary>The settings of a run.</summary>
+internal sealed record ScenarioSettings(int Events, TimeSpan Interval, int RoomPosts, int WarmUpEvents, int ConnectConcurrency, TimeSpan PhaseTimeout);
+
+/// <summary>
+/// One row of the comparison: one server process of one implementation and transport, N clients.
+/// Starts the server, warms it up with a small fleet that then leaves, reads idle memory, connects
+/// the N clients, reads memory with all of them waiting, then runs three phases, each ended only when
+/// every client received every event it should and is waiting again:
+/// broadcast (K events, one per interval), burst (K events at once), room (posts to one room of 100).
+/// </summary>
+internal sealed class Scenario(Target target, int clients, ScenarioSettings settings, TextWriter log)
+{
+    private const int WarmUpClients = 100;
+
+    public async Task<RowResult> RunAsync(CancellationToken cancellationToken)
+    {
+        await using var server = await StartServerAsync();
+        log.WriteLine($"  {Name(target)}: server pid {server.ProcessId} at {server.Address}");
+
+        // JIT and tiering on a small fleet that then leaves, so that the idle figure includes the code.
+        {
+            var warmBook = new EventBook(WarmUpClients, 8);
+            await using var warm = CreateFleet(server.Address, warmBook);
+            await warm.ConnectAsync(WarmUpClients, settings.ConnectConcurrency, cancellationToken);
+            await WaitForAsync(server, "warm-up clients waiting", s => s.Waiting >= WarmUpClients, cancellationToken);
+            for (var i = 0; i < 4; i++)
+            {
+                await server.BroadcastAsync(i, cancellationToken);
+            }
+
+            await server.BurstAsync(4, 3, cancellationToken);
+            await server.PostToRoomAsync(Rooms.Name(0), 7, cancellationToken);
+            await WaitForReceiptsAsync(warmBook, warm, (WarmUpClients * 7L) + (WarmUpClients / Rooms.Count), cancellationToken);
+        }
+
+        await WaitForAsync(server, "warm-up clients gone", s => s.Waiting == 0, cancellationToken);
+        var idle = await server.CollectGarbageAsync(cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        var idleRss = server.ResidentBytes();
+
+        var k = settings.Events;
+        var warmUp = settings.WarmUpEvents;
+        var roomStart = warmUp + (2 * k);
+        var book = new EventBook(clients, roomStart + settings.RoomPosts);
+        var fleet = CreateFleet(server.Address, book);
+        try
+        {
+            var joinedBefore = (await server.StatusAsync(joined: true, cancellationToken)).Joined;
+            var connectStarted = Stopwatch.GetTimestamp();
+            await fleet.ConnectAsync(clients, settings.ConnectConcurrency, cancellationToken);
+            await WaitForAsync(server, "every client in its room", s => s.Joined - joinedBefore >= clients, cancellationToken, joined: true);
+            var waiting = await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
+            var connectTime = Stopwatch.GetElapsedTime(connectStarted);
+            log.WriteLine($"  {clients} clients connected and waiting in {connectTime.TotalSeconds:0.0} s");
+
+            // A few events for the fleet's own first responses, outside the figures.
+            for (var i = 0; i < warmUp; i++)
+            {
+                await server.BroadcastAsync(i, cancellationToken);
+                await Task.Delay(settings.Interval, cancellationToken);
+            }
+
+            await WaitForReceiptsAsync(book, fleet, (long)clients * warmUp, cancellationToken);
+            await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
+
+            var loaded = await server.CollectGarbageAsync(cancellationToken);
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            var loadedRss = server.ResidentBytes();
+            waiting = await server.StatusAsync(cancellationToken: cancellationToken);
+
+            // CPU the server uses with everyone waiting and nothing posted: subtracted from per-post figures.
+            var idleCpuStart = server.CpuTime();
+            var idleStarted = Stopwatch.GetTimestamp();
+            await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            var idleCpuPerSecond = (server.CpuTime() - idleCpuStart) / Stopwatch.GetElapsedTime(idleStarted).TotalSeconds;
+
+            // Broadcast: one event per interval.
+            var expected = (long)clients * (warmUp + k);
+            var before = await server.StatusAsync(cancellationToken: cancellationToken);
+            var cpu = server.CpuTime();
+            var started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < k; i++)
+            {
+                await server.BroadcastAsync(warmUp + i, cancellationToken);
+                await DelayUntilAsync(started, settings.Interval * (i + 1), cancellationToken);
+            }
+
+            await WaitForReceiptsAsync(book, fleet, expected, cancellationToken);
+            await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
+            var broadcastCpu = server.CpuTime() - cpu;
+            var broadcastWindow = Stopwatch.GetElapsedTime(started);
+            var after = await server.StatusAsync(cancellationToken: cancellationToken);
+
+            // Burst: K events at once.
+            expected += (long)clients * k;
+            cpu = server.CpuTime();
+            started = Stopwatch.GetTimestamp();
+            await server.BurstAsync(warmUp + k, k, cancellationToken);
+            await WaitForReceiptsAsync(book, fleet, expected, cancellationToken);
+            var burstDuration = Stopwatch.GetElapsedTime(started, book.LastReceivedAt);
+            await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
+            var burstCpu = server.CpuTime() - cpu;
+
+            // Room: posts to room 0 only, one per interval.
+            var roomMembers = (clients + Rooms.Count - 1) / Rooms.Count;
+            expected += (long)roomMembers * settings.RoomPosts;
+            cpu = server.CpuTime();
+            started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < settings.RoomPosts; i++)
+            {
+                await server.PostToRoomAsync(Rooms.Name(0), roomStart + i, cancellationToken);
+                await DelayUntilAsync(started, settings.Interval * (i + 1), cancellationToken);
+            }
+
+            await WaitForReceiptsAsync(book, fleet, expected, cancellationToken);
+            await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
+            var roomCpu = server.CpuTime() - cpu;
+            var roomWindow = Stopwatch.GetElapsedTime(started);
+
+            var spaced = Latencies(book, warmUp, warmUp + k);
+            var burst = Latencies(book, warmUp + k, warmUp + (2 * k));
+            var (lost, misdelivered) = CountLost(book, roomStart, settings.RoomPosts);
+            return new RowResult
+            {
+                Implementation = target == Target.Comety ? "Comety" : "SignalR",
+                Transport = target == Target.SignalRWebSockets ? "WebSockets" : "LongPolling",
+                Clients = clients,
+                Waiting = waiting.Waiting,
+                ConnectSeconds = Math.Round(connectTime.TotalSeconds, 1),
+                P50Ms = Ms(Percentile(spaced, 0.50)),
+                P99Ms = Ms(Percentile(spaced, 0.99)),
+                MaxMs = Ms(spaced[^1]),
+                BurstP99Ms = Ms(Percentile(burst, 0.99)),
+                BurstEventsPerSecond = Math.Round((double)clients * k / burstDuration.TotalSeconds),
+                CpuUsPerDelivery = Math.Round(broadcastCpu.TotalMicroseconds / ((double)clients * k), 2),
+                BurstCpuUsPerDelivery = Math.Round(burstCpu.TotalMicroseconds / ((double)clients * k), 2),
+                BroadcastCpuMsPerPost = Math.Round(((broadcastCpu - (idleCpuPerSecond * broadcastWindow.TotalSeconds)) / k).TotalMilliseconds, 2),
+                RoomCpuMsPerPost = Math.Round(((roomCpu - (idleCpuPerSecond * roomWindow.TotalSeconds)) / settings.RoomPosts).TotalMilliseconds, 2),
+                AllocatedBytesPerDelivery = Math.Round((after.AllocatedBytes - before.AllocatedBytes) / ((double)clients * k)),
+                Gen0PerBroadcast = Math.Round((after.Gen0Collections - before.Gen0Collections) / (double)k, 1),
+                IdleCpuPercent = Math.Round(idleCpuPerSecond.TotalSeconds * 100, 1),
+                IdleRssMB = Math.Round(idleRss / 1048576.0, 1),
+                LoadedRssMB = Math.Round(loadedRss / 1048576.0, 1),
+                RssKBPerClient = Math.Round((loadedRss - idleRss) / 1024.0 / clients, 1),
+                HeapKBPerClient = Math.Round((loaded.HeapBytes - idle.HeapBytes) / 1024.0 / clients, 1),
+                Lost = lost,
+                Misdelivered = misdelivered,
+                Duplicated = book.Duplicates,
+                OutOfOrder = book.OutOfOrder,
+                Unexpected = book.Unexpected,
+                ClientFailures = fleet.Failures,
+            };
+        }
+        finally
+        {
+            await fleet.DisposeAsync();
+        }
+    }
+
+    public static string Name(Target target) => target switch
+    {
+        Target.Comety => "Comety",
+        Target.SignalRLongPolling => "SignalR LongPolling",
+        _ => "SignalR WebSockets",
+    };
+
+    private Task<ServerProcess> StartServerAsync() => target switch
+    {
+        Target.Comety => ServerProcess.StartAsync("Comety.LoadTest.CometyServer"),
+        Target.SignalRLongPolling => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "LongPolling"),
+        _ => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "WebSockets"),
+    };
+
+#pragma warning disable CA1859 // The SignalR fleets are Fleets too.
+    private Fleet CreateFleet(Uri address, EventBook book) => target switch
+    {
+        Target.Comety => new CometyFleet(address, book),
+        _ => throw new NotSupportedException("SignalR fleets: to be merged."),
+    };
+#pragma warning restore CA1859
+
+    private async Task<ServerStatus> WaitForAsync(ServerProcess server, string what, Func<ServerStatus, bool> condition, CancellationToken cancellationToken, bool joined = false)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(settings.PhaseTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var status = await server.StatusAsync(joined, cancellationToken);
+            if (condition(status))
+            {
+                return status;
+            }
+
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException($"{Name(target)}, {clients} clients: gave up waiting for {what} after {settings.PhaseTimeout.TotalSeconds} s ({status}).");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+        }
+    }
+
+    private async Task WaitForReceiptsAsync(EventBook book, Fleet fleet, long expected, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(settings.PhaseTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (book.Received < expected)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                // Not an error here: what is missing counts as lost in the row.
+                log.WriteLine($"  gave up waiting after {settings.PhaseTimeout.TotalSeconds} s: {book.Received} of {expected} received, {fleet.Failures} client failures");
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
+        }
+    }
+
+    private static async Task DelayUntilAsync(long started, TimeSpan offset, CancellationToken cancellationToken)
+    {
+        var remaining = offset - Stopwatch.GetElapsedTime(started);
+        if (remaining > TimeSpan.Zero)
+        {
+            await Task.Delay(remaining, cancellationToken);
+        }
+    }
+
+    private static long[] Latencies(EventBook book, int from, int to)
+    {
+        var values = new List<long>(book.Clients * (to - from));
+        for (var c = 0; c < book.Clients; c++)
+        {
+            for (var i = from; i < to; i++)
+            {
+                if (book.Has(c, i))
+                {
+                    values.Add(book.Latency(c, i));
+                }
+            }
+        }
+
+        var array = values.Count == 0 ? [0L] : values.ToArray();
+        Array.Sort(array);
+        return array;
+    }
+
+    /// <summary>Events a client should have and does not (every broadcast; the room posts for room 0's members), and room posts that reached a client outside room 0.</summary>
+    private static (long Lost, long Misdelivered) CountLost(EventBook book, int roomStart, int roomPosts)
+    {
+        long lost = 0, misdelivered = 0;
+        for (var c = 0; c < book.Clients; c++)
+        {
+            var last = c % Rooms.Count == 0 ? roomStart + roomPosts : roomStart;
+            for (var i = 0; i < last; i++)
+            {
+                if (!book.Has(c, i))
+                {
+                    lost++;
+                }
+            }
+
+            for (var i = last; i < book.MaxEvents; i++)
+            {
+                if (book.Has(c, i))
+                {
+                    // A room post that reached a client outside the room.
+                    misdelivered++;
+                }
+            }
+        }
+
+        return (lost, misdelivered);
+    }
+
+    private static long Percentile(long[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+
+    private static double Ms(long ticks) => Math.Round(ticks * 1000.0 / Stopwatch.Frequency, 1);
+}
