@@ -8,18 +8,13 @@ namespace Comety.LoadTest.SignalRServer;
 /// </summary>
 internal sealed class BenchHub(BenchHubCounters counters) : Hub
 {
-    private static readonly object JoinedKey = new();
-
     /// <summary>Adds the caller to group <paramref name="room"/>.</summary>
     public async Task Join(string room)
     {
         await Groups.AddToGroupAsync(Context.ConnectionId, room);
 
-        // A client joins once; a second Join of the same connection is not counted again.
-        if (Context.Items.TryAdd(JoinedKey, room))
-        {
-            counters.AddJoined(1);
-        }
+        // Counts joins, never leaves: the load test compares the count with what it was before a fleet connected.
+        counters.AddJoined();
     }
 
     public override Task OnConnectedAsync()
@@ -31,16 +26,11 @@ internal sealed class BenchHub(BenchHubCounters counters) : Hub
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         counters.AddConnected(-1);
-        if (Context.Items.ContainsKey(JoinedKey))
-        {
-            counters.AddJoined(-1);
-        }
-
         return Task.CompletedTask;
     }
 }
 
-/// <summary>Connections open and connections that joined a room, as the hub sees them.</summary>
+/// <summary>Connections open now, and Join invocations so far, as the hub sees them.</summary>
 internal sealed class BenchHubCounters(bool reportConnected)
 {
     private int _connected;
@@ -55,5 +45,5 @@ internal sealed class BenchHubCounters(bool reportConnected)
 
     public void AddConnected(int delta) => Interlocked.Add(ref _connected, delta);
 
-    public void AddJoined(int delta) => Interlocked.Add(ref _joined, delta);
+    public void AddJoined() => Interlocked.Increment(ref _joined);
 }
