@@ -36,6 +36,7 @@ internal sealed class SignalRLongPollingFleet : Fleet
     private readonly CancellationTokenSource _stop = new();
     private Client?[] _clients = [];
     private long _failures;
+    private long _pings;
     private string? _firstFailure;
     private volatile bool _stopping;
 
@@ -47,6 +48,9 @@ internal sealed class SignalRLongPollingFleet : Fleet
     }
 
     public override long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Pings (type 6) the server sent, to all clients, so far.</summary>
+    public long PingsReceived => Interlocked.Read(ref _pings);
 
     /// <summary>Why the first failed client failed, for the log; null while none has.</summary>
     public string? FirstFailure => Volatile.Read(ref _firstFailure);
@@ -265,10 +269,13 @@ internal sealed class SignalRLongPollingFleet : Fleet
                 case SignalRMessage.Tick:
                     Book.Record(client.Number, index, sentAt, receivedAt);
                     break;
+                case SignalRMessage.Ping:
+                    Interlocked.Increment(ref _pings);
+                    break;
                 case SignalRMessage.Close:
                     return false;
                 default:
-                    // Pings and anything else need nothing.
+                    // Anything else needs nothing.
                     break;
             }
         }

@@ -45,6 +45,7 @@ internal sealed class SignalRWebSocketFleet : Fleet
     private Client?[] _clients = [];
     private Task _pinger = Task.CompletedTask;
     private long _failures;
+    private long _pings;
     private string? _firstFailure;
     private volatile bool _stopping;
 
@@ -55,6 +56,9 @@ internal sealed class SignalRWebSocketFleet : Fleet
     }
 
     public override long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Pings (type 6) the server sent, to all clients, so far.</summary>
+    public long PingsReceived => Interlocked.Read(ref _pings);
 
     /// <summary>Why the first failed client failed, for the log; null while none has.</summary>
     public string? FirstFailure => Volatile.Read(ref _firstFailure);
@@ -250,11 +254,14 @@ internal sealed class SignalRWebSocketFleet : Fleet
                 case SignalRMessage.Tick:
                     Book.Record(client.Number, index, sentAt, receivedAt);
                     break;
+                case SignalRMessage.Ping:
+                    Interlocked.Increment(ref _pings);
+                    break;
                 case SignalRMessage.Close:
                     closed = true;
                     break;
                 default:
-                    // Pings and anything else need nothing.
+                    // Anything else needs nothing.
                     break;
             }
         }
