@@ -106,9 +106,15 @@ internal static class SignalRSmoke
             {
                 // Past the server's 15 s keep-alive pings, its 30 s client timeout and its 90 s long-poll timeout.
                 Console.WriteLine(FormattableString.Invariant($"holding every client idle for {idleSeconds} s"));
-                await Task.Delay(TimeSpan.FromSeconds(idleSeconds), cancellationToken);
-                var status = await server.StatusAsync(cancellationToken: cancellationToken);
-                Console.WriteLine(FormattableString.Invariant($"after {idleSeconds} s idle: {status.Waiting} waiting, {fleet.Failures} failures, {Pings(fleet)} pings from the server"));
+                for (var second = 0; second < idleSeconds; second += 10)
+                {
+                    var idleCpu = server.CpuTime();
+                    var seconds = Math.Min(10, idleSeconds - second);
+                    await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+                    var status = await server.StatusAsync(cancellationToken: cancellationToken);
+                    Console.WriteLine(FormattableString.Invariant(
+                        $"  idle {second + seconds} s: {status.Waiting} waiting, {fleet.Failures} failures, {Pings(fleet)} pings from the server so far, server CPU {(server.CpuTime() - idleCpu).TotalMilliseconds / seconds / 10:F1}%"));
+                }
             }
 
             var cpuBefore = server.CpuTime();
