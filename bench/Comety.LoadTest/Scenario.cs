@@ -183,13 +183,12 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
         _ => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "WebSockets"),
     };
 
-#pragma warning disable CA1859 // The SignalR fleets are Fleets too.
     private Fleet CreateFleet(Uri address, EventBook book) => target switch
     {
         Target.Comety => new CometyFleet(address, book),
-        _ => throw new NotSupportedException("SignalR fleets: to be merged."),
+        Target.SignalRLongPolling => new SignalRLongPollingFleet(address, book),
+        _ => new SignalRWebSocketFleet(address, book),
     };
-#pragma warning restore CA1859
 
     private async Task<ServerStatus> WaitForAsync(ServerProcess server, string what, Func<ServerStatus, bool> condition, CancellationToken cancellationToken, bool joined = false)
     {
