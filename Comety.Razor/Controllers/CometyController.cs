@@ -35,15 +35,17 @@ public abstract partial class CometyController : ControllerBase
 
     private CometyOptions? _options;
     private ILogger? _logger;
+    private TimeProvider? _clock;
 
     /// <summary>Gets the Comety options.</summary>
     protected CometyOptions Options =>
         _options ??= HttpContext.RequestServices.GetService<IOptions<CometyOptions>>()?.Value ?? new CometyOptions();
 
+    // ILogger<T> is a singleton: no logger factory lookup (and lock) per request.
     private ILogger Logger =>
-        _logger ??= HttpContext.RequestServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(CometyController)) ?? NullLogger.Instance;
+        _logger ??= HttpContext.RequestServices.GetService<ILogger<CometyController>>() ?? (ILogger)NullLogger.Instance;
 
-    private TimeProvider Clock => HttpContext.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
+    private TimeProvider Clock => _clock ??= HttpContext.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
 
     /// <summary>
     /// Answers a poll: confirms what the client says it handled, then returns the user's

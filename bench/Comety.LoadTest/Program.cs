@@ -61,7 +61,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
                                [--events 20] [--interval-ms 200] [--out DIRECTORY] [--smoke]
           --clients   simulated browsers per row (each its own connection)
           --targets   comety, signalr-lp (LongPolling), signalr-ws (WebSockets)
-          --events    K: events broadcast one per interval, then K at once, then K to one room
+          --events    K: events broadcast one per interval, then K at once; then 50 posts to one room, two per interval
           --out       appends one JSON line per row to DIRECTORY/loadtest.jsonl, writes DIRECTORY/loadtest.md
           --smoke     50 clients, 5 events: checks the harness and both servers in a few seconds
         """;
@@ -108,7 +108,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
             return null;
         }
 
-        var settings = new ScenarioSettings(events, interval, RoomPosts: events, WarmUpEvents: 3, ConnectConcurrency: 64, PhaseTimeout: TimeSpan.FromSeconds(120));
+        var settings = new ScenarioSettings(events, interval, RoomPosts: 50, WarmUpEvents: 3, ConnectConcurrency: 64, PhaseTimeout: TimeSpan.FromSeconds(120));
         return new LoadTestOptions(clients, targets, settings, output, RunTimeout: TimeSpan.FromMinutes(60));
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Comety.Tests.Infrastructure;
 
 namespace Comety.Tests.Packaging.Infrastructure;
 
@@ -35,7 +36,7 @@ public sealed class PackedComety : IAsyncLifetime
     public string PackageFolder => Path.Combine(Root, "packages");
 
     /// <summary>The repository the tests were built from.</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot => BuildOutput.RepositoryRoot;
 
     public string PackagePath(string id) => Path.Combine(PackageFolder, $"{id}.{Version}.nupkg");
 
@@ -55,19 +56,6 @@ public sealed class PackedComety : IAsyncLifetime
     {
         Directory.Delete(Root, recursive: true);
         return Task.CompletedTask;
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Comety.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Comety.sln in {AppContext.BaseDirectory} or a folder above it.");
     }
 
     private static void CopySources(string destination)

@@ -41,8 +41,8 @@ public sealed partial class SampleProcess : IAsyncDisposable
     /// </summary>
     public static async Task<SampleProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
     {
-        var projectDirectory = Path.Combine(RepositoryRoot(), "samples", SampleName);
-        var assembly = Path.Combine(projectDirectory, "bin", BuildConfiguration(), TargetFrameworkFolder(), SampleName + ".dll");
+        var projectDirectory = Path.Combine(BuildOutput.RepositoryRoot, "samples", SampleName);
+        var assembly = BuildOutput.AssemblyPath(Path.Combine("samples", SampleName));
         if (!File.Exists(assembly))
         {
             throw new InvalidOperationException($"The sample is not built: '{assembly}' does not exist. Building Comety.Tests builds it.");
@@ -131,33 +131,6 @@ public sealed partial class SampleProcess : IAsyncDisposable
         {
             process.Dispose();
         }
-    }
-
-    // The folder that holds Comety.sln, above the test assembly's bin folder.
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Comety.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No folder above '{AppContext.BaseDirectory}' holds Comety.sln.");
-    }
-
-    private static string BuildConfiguration() =>
-        typeof(SampleProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration
-        ?? throw new InvalidOperationException("The test assembly does not say which Configuration built it.");
-
-    // "net10.0" for ".NETCoreApp,Version=v10.0": the sample targets the tests' framework (Directory.Build.props).
-    private static string TargetFrameworkFolder()
-    {
-        var framework = typeof(SampleProcess).Assembly.GetCustomAttribute<TargetFrameworkAttribute>()
-            ?? throw new InvalidOperationException("The test assembly does not say which framework it targets.");
-        var version = new FrameworkName(framework.FrameworkName).Version;
-        return $"net{version.Major}.{version.Minor}";
     }
 
     // The dotnet executable that runs the tests, so that the sample runs on the same runtimes.

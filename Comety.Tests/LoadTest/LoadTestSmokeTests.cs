@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Comety.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Comety.Tests.LoadTest;
+
+/// <summary>
+/// Runs bench/Comety.LoadTest as its users do, at smoke size (50 simulated browsers, 5 events):
+/// its Comety clients follow PROTOCOL.md and its SignalR clients the long-polling and WebSocket
+/// transports against real servers, and every row must account for every event exactly once, in order.
+/// </summary>
+public sealed class LoadTestSmokeTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(5);
+
+    [Fact]
+    public async Task Every_target_delivers_every_event_once_in_order()
+    {
+        var assembly = BuildOutput.AssemblyPath(Path.Combine("bench", "Comety.LoadTest"));
+        Assert.True(File.Exists(assembly), $"{assembly} is built before the tests (Comety.Tests references it).");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(assembly);
+        start.ArgumentList.Add("--smoke");
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(RunTimeout);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        var text = await stdout;
+        output.WriteLine(text);
+        output.WriteLine(await stderr);
+        Assert.Equal(0, process.ExitCode);
+
+        var rows = text.Split('\n').Where(line => line.StartsWith('{')).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal(
+            ["Comety LongPolling", "SignalR LongPolling", "SignalR WebSockets"],
+            rows.Select(r => r.GetProperty("implementation").GetString() + " " + r.GetProperty("transport").GetString()));
+        foreach (var row in rows)
+        {
+            Assert.Equal(50, row.GetProperty("clients").GetInt32());
+            Assert.Equal(50, row.GetProperty("waiting").GetInt32());
+            foreach (var fault in new[] { "lost", "misdelivered", "duplicated", "outOfOrder", "unexpected", "clientFailures" })
+            {
+                Assert.Equal(0, row.GetProperty(fault).GetInt64());
+            }
+
+            Assert.True(row.GetProperty("p99Ms").GetDouble() > 0, "latencies were measured");
+            Assert.True(row.GetProperty("burstEventsPerSecond").GetDouble() > 0, "the burst was delivered");
+        }
+    }
+}
