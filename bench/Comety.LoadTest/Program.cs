@@ -11,13 +11,21 @@ if (options is null)
     return 2;
 }
 
-ResourceLimits.RaiseFileDescriptorLimit(options.Clients.Max(), Console.Out);
+ResourceLimits.RaiseFileDescriptorLimit(Math.Max(options.Clients.Max(), options.NodeCheckClients), Console.Out);
 using var cancel = new CancellationTokenSource(options.RunTimeout);
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
     cancel.Cancel();
 };
+
+if (options.NodeCheckClients > 0)
+{
+    // SignalR's own JavaScript client against the hand-written long-polling fleet, same server and broadcasts.
+    var check = await NodeCheck.RunAsync(options.NodeCheckClients, 10, Console.Out, cancel.Token);
+    Console.WriteLine(check.ToMarkdown());
+    return 0;
+}
 
 var rows = new List<RowResult>();
 foreach (var clients in options.Clients)
@@ -54,16 +62,19 @@ if (faults > 0)
 return 0;
 
 /// <summary>The command line.</summary>
-internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList<Target> Targets, ScenarioSettings Settings, string? OutputDirectory, TimeSpan RunTimeout)
+internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList<Target> Targets, ScenarioSettings Settings, string? OutputDirectory, TimeSpan RunTimeout, int NodeCheckClients)
 {
     public const string Usage = """
         usage: Comety.LoadTest [--clients 1000,5000,10000] [--targets comety,signalr-lp,signalr-ws]
                                [--events 20] [--interval-ms 200] [--out DIRECTORY] [--smoke]
+               Comety.LoadTest --node-check 1000
           --clients   simulated browsers per row (each its own connection)
           --targets   comety, signalr-lp (LongPolling), signalr-ws (WebSockets)
           --events    K: events broadcast one per interval, then K at once; then 50 posts to one room, two per interval
           --out       appends one JSON line per row to DIRECTORY/loadtest.jsonl, writes DIRECTORY/loadtest.md
           --smoke     50 clients, 5 events: checks the harness and both servers in a few seconds
+          --node-check N  N clients of SignalR's npm client (@microsoft/signalr, under Node) on long
+                      polling, then N of this program's long-polling fleet: same messages, same memory?
         """;
 
     public static LoadTestOptions? Parse(string[] args)
@@ -73,6 +84,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
         var events = 20;
         var interval = TimeSpan.FromMilliseconds(200);
         string? output = null;
+        var nodeCheck = 0;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -93,6 +105,9 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
                 case "--out":
                     output = Next();
                     break;
+                case "--node-check":
+                    nodeCheck = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
                 case "--smoke":
                     clients = [50];
                     events = 5;
@@ -109,7 +124,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
         }
 
         var settings = new ScenarioSettings(events, interval, RoomPosts: 50, WarmUpEvents: 3, ConnectConcurrency: 64, PhaseTimeout: TimeSpan.FromSeconds(120));
-        return new LoadTestOptions(clients, targets, settings, output, RunTimeout: TimeSpan.FromMinutes(60));
+        return new LoadTestOptions(clients, targets, settings, output, RunTimeout: TimeSpan.FromMinutes(60), nodeCheck);
     }
 
     private static Target ParseTarget(string value) => value switch
