@@ -34,6 +34,8 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             var warmBook = new EventBook(WarmUpClients, 8);
             await using var warm = CreateFleet(server.Address, warmBook);
             await warm.ConnectAsync(WarmUpClients, settings.ConnectConcurrency, cancellationToken);
+            // SignalR answers the Join's POST before the hub has run it: wait for the joins, as below.
+            await WaitForAsync(server, "warm-up clients in their rooms", s => s.Joined >= WarmUpClients, cancellationToken, joined: true);
             await WaitForAsync(server, "warm-up clients waiting", s => s.Waiting >= WarmUpClients, cancellationToken);
             for (var i = 0; i < 4; i++)
             {
