@@ -153,8 +153,9 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
                 BurstEventsPerSecond = Math.Round((double)clients * k / burstDuration.TotalSeconds),
                 CpuUsPerDelivery = Math.Round(broadcastCpu.TotalMicroseconds / ((double)clients * k), 2),
                 BurstCpuUsPerDelivery = Math.Round(burstCpu.TotalMicroseconds / ((double)clients * k), 2),
-                BroadcastCpuMsPerPost = Math.Round(((broadcastCpu - (idleCpuPerSecond * broadcastWindow.TotalSeconds)) / k).TotalMilliseconds, 2),
-                RoomCpuMsPerPost = Math.Round(((roomCpu - (roomIdleCpuPerSecond * roomWindow.TotalSeconds)) / settings.RoomPosts).TotalMilliseconds, 2),
+                // CPU time is read in 10 ms ticks: with few clients the idle share can exceed a post's own cost; never below zero.
+                BroadcastCpuMsPerPost = Math.Max(0, Math.Round(((broadcastCpu - (idleCpuPerSecond * broadcastWindow.TotalSeconds)) / k).TotalMilliseconds, 2)),
+                RoomCpuMsPerPost = Math.Max(0, Math.Round(((roomCpu - (roomIdleCpuPerSecond * roomWindow.TotalSeconds)) / settings.RoomPosts).TotalMilliseconds, 2)),
                 AllocatedBytesPerDelivery = Math.Round((after.AllocatedBytes - before.AllocatedBytes) / ((double)clients * k)),
                 Gen0PerBroadcast = Math.Round((after.Gen0Collections - before.Gen0Collections) / (double)k, 1),
                 IdleCpuPercent = Math.Round(idleCpuPerSecond.TotalSeconds * 100, 1),
