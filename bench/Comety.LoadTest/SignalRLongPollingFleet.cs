@@ -252,31 +252,9 @@ internal sealed class SignalRLongPollingFleet : Fleet
 
             var record = data[..end];
             data = data[(end + 1)..];
-            if (!client.Handshaken)
+            if (!client.Receive(record, Book, receivedAt, ref _pings))
             {
-                if (SignalRProtocol.ReadHandshakeResponse(record) is { } error)
-                {
-                    throw new InvalidDataException($"Client {client.Number}: the server refused the handshake: {error}");
-                }
-
-                client.Handshaken = true;
-                client.Handshake.TrySetResult();
-                continue;
-            }
-
-            switch (SignalRProtocol.ReadMessage(record, out var index, out var sentAt))
-            {
-                case SignalRMessage.Tick:
-                    Book.Record(client.Number, index, sentAt, receivedAt);
-                    break;
-                case SignalRMessage.Ping:
-                    Interlocked.Increment(ref _pings);
-                    break;
-                case SignalRMessage.Close:
-                    return false;
-                default:
-                    // Anything else needs nothing.
-                    break;
+                return false;
             }
         }
 
@@ -318,18 +296,10 @@ internal sealed class SignalRLongPollingFleet : Fleet
         throw new InvalidDataException("The negotiate response has no connectionToken.");
     }
 
-    private sealed class Client(int number, Uri uri)
+    private sealed class Client(int number, Uri uri) : SignalRClientState(number)
     {
-        public int Number { get; } = number;
-
         /// <summary><c>hub?id=&lt;connection token&gt;</c>: where the client polls, sends and finally DELETEs.</summary>
         public Uri Uri { get; } = uri;
-
-        /// <summary>Completes when the handshake response has come, or fails with the client.</summary>
-        public TaskCompletionSource Handshake { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Touched by the poll loop only.</summary>
-        public bool Handshaken { get; set; }
 
         public Task Loop { get; set; } = Task.CompletedTask;
     }

@@ -171,3 +171,49 @@ internal enum SignalRMessage
     /// <summary>Any other message type.</summary>
     Other,
 }
+
+/// <summary>What both SignalR fleets keep per simulated client to read what the server sends.</summary>
+internal abstract class SignalRClientState(int number)
+{
+    public int Number { get; } = number;
+
+    /// <summary>Completes when the handshake response has come, or fails with the client.</summary>
+    public TaskCompletionSource Handshake { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Touched by the client's receive loop only.</summary>
+    public bool Handshaken { get; set; }
+
+    /// <summary>
+    /// Takes one record from the server: the handshake response first, then ticks (into
+    /// <paramref name="book"/>), pings (counted) and a close. Returns false on a close.
+    /// </summary>
+    public bool Receive(ReadOnlySpan<byte> record, EventBook book, long receivedAt, ref long pings)
+    {
+        if (!Handshaken)
+        {
+            if (SignalRProtocol.ReadHandshakeResponse(record) is { } error)
+            {
+                throw new InvalidDataException($"Client {Number}: the server refused the handshake: {error}");
+            }
+
+            Handshaken = true;
+            Handshake.TrySetResult();
+            return true;
+        }
+
+        switch (SignalRProtocol.ReadMessage(record, out var index, out var sentAt))
+        {
+            case SignalRMessage.Tick:
+                book.Record(Number, index, sentAt, receivedAt);
+                return true;
+            case SignalRMessage.Ping:
+                Interlocked.Increment(ref pings);
+                return true;
+            case SignalRMessage.Close:
+                return false;
+            default:
+                // Anything else needs nothing.
+                return true;
+        }
+    }
+}

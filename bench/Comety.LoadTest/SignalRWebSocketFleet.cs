@@ -237,33 +237,7 @@ internal sealed class SignalRWebSocketFleet : Fleet
         {
             var record = data.Slice(consumed, end);
             consumed += end + 1;
-            if (!client.Handshaken)
-            {
-                if (SignalRProtocol.ReadHandshakeResponse(record) is { } error)
-                {
-                    throw new InvalidDataException($"Client {client.Number}: the server refused the handshake: {error}");
-                }
-
-                client.Handshaken = true;
-                client.Handshake.TrySetResult();
-                continue;
-            }
-
-            switch (SignalRProtocol.ReadMessage(record, out var index, out var sentAt))
-            {
-                case SignalRMessage.Tick:
-                    Book.Record(client.Number, index, sentAt, receivedAt);
-                    break;
-                case SignalRMessage.Ping:
-                    Interlocked.Increment(ref _pings);
-                    break;
-                case SignalRMessage.Close:
-                    closed = true;
-                    break;
-                default:
-                    // Anything else needs nothing.
-                    break;
-            }
+            closed = !client.Receive(record, Book, receivedAt, ref _pings);
         }
 
         return consumed;
@@ -316,20 +290,12 @@ internal sealed class SignalRWebSocketFleet : Fleet
         client.Handshake.TrySetException(exception);
     }
 
-    private sealed class Client(int number, ClientWebSocket socket, CancellationToken abort) : IDisposable
+    private sealed class Client(int number, ClientWebSocket socket, CancellationToken abort) : SignalRClientState(number), IDisposable
     {
-        public int Number { get; } = number;
-
         public ClientWebSocket Socket { get; } = socket;
 
         /// <summary>Rescheduled before every receive; cancelling it (or the fleet's abort) aborts the socket.</summary>
         public CancellationTokenSource ReceiveTimeout { get; } = CancellationTokenSource.CreateLinkedTokenSource(abort);
-
-        /// <summary>Completes when the handshake response has come, or fails with the client.</summary>
-        public TaskCompletionSource Handshake { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        /// <summary>Touched by the receive loop only.</summary>
-        public bool Handshaken { get; set; }
 
         /// <summary>Joined: the pinger may send.</summary>
         public volatile bool Ready;
