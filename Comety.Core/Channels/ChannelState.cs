@@ -5,7 +5,9 @@ internal sealed class ChannelState(string name)
 {
     public string Name { get; } = name;
 
-    public HashSet<UserState> Subscribers { get; } = [];
+    // Hashed by the user's id, not by identity: an identity hash lives in the object's header,
+    // where it would make every lock (user) take the runtime's slow path (a sync block).
+    public HashSet<UserState> Subscribers { get; } = new(UserStateComparer.Instance);
 
     /// <summary>Set when the last subscriber left and the channel was dropped; a subscriber then looks it up again.</summary>
     public bool Removed { get; set; }

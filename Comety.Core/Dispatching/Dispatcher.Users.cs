@@ -69,15 +69,7 @@ public sealed partial class Dispatcher
     public bool IsRegistered(string userId)
     {
         ArgumentNullException.ThrowIfNull(userId);
-        if (!_users.TryGetValue(userId, out var user))
-        {
-            return false;
-        }
-
-        lock (user)
-        {
-            return !user.Leaving;
-        }
+        return _users.TryGetValue(userId, out var user) && !user.Leaving;
     }
 
     private async ValueTask<bool> RemoveUserAsync(UserState user, bool notify, CancellationToken cancellationToken)

@@ -8,15 +8,22 @@ namespace Comety.Internal;
 internal sealed class UserState
 {
     private TaskCompletionSource? _signal;
+    private volatile bool _leaving;
+    private TimerEntry? _pollDeadline;
+    private int _pollDeadlineTaken;
 
     public UserState(string id, long confirmed, Action<object?> onHeartbeatDue)
     {
         Id = id;
+        HashCode = StringComparer.Ordinal.GetHashCode(id);
         Confirmed = confirmed;
         Heartbeat = new TimerEntry(onHeartbeatDue, this);
     }
 
     public string Id { get; }
+
+    /// <summary>The id's hash, computed once, for <see cref="UserStateComparer"/>.</summary>
+    public int HashCode { get; }
 
     public EventRing Inbox { get; } = new();
 
@@ -36,14 +43,35 @@ internal sealed class UserState
     /// <summary>Cleared when the user is removed; no event is routed to it after that.</summary>
     public bool Registered { get; set; } = true;
 
-    /// <summary>Set when the user starts leaving, so that it leaves once.</summary>
-    public bool Leaving { get; set; }
+    /// <summary>
+    /// Set, under the lock, when the user starts leaving, so that it leaves once. Volatile, so that
+    /// <see cref="Dispatcher.IsRegistered"/> reads it without the lock: its answer is a snapshot either way.
+    /// </summary>
+    public bool Leaving
+    {
+        get => _leaving;
+        set => _leaving = value;
+    }
 
     /// <summary>How many polls of this user are being answered; its heartbeat restarts only when the last one ends.</summary>
     public int ActivePolls { get; set; }
 
     /// <summary>Changes whenever the heartbeat is stopped or restarted, so a timeout can tell it is stale.</summary>
     public int HeartbeatVersion { get; set; }
+
+    /// <summary>
+    /// Takes the user's poll deadline, one timer entry reused from poll to poll so that a poll
+    /// allocates no entry and, most often, pushes nothing on the timer's heap; or, while another
+    /// poll of the user holds it, a fresh entry (<paramref name="reused"/> is then false).
+    /// </summary>
+    public TimerEntry TakePollDeadline(Action<object?> onDue, out bool reused)
+    {
+        reused = Interlocked.CompareExchange(ref _pollDeadlineTaken, 1, 0) == 0;
+        return reused ? _pollDeadline ??= new TimerEntry(onDue, this) : new TimerEntry(onDue, this);
+    }
+
+    /// <summary>Gives the reused poll deadline back, once it is suspended or cancelled.</summary>
+    public void ReturnPollDeadline() => Volatile.Write(ref _pollDeadlineTaken, 0);
 
     /// <summary>Returns the task that completes on the next wake-up. Call under the lock.</summary>
     public Task WaitForWakeUp() =>
