@@ -101,7 +101,9 @@ public sealed partial class Dispatcher
             user.HeartbeatVersion++;
         }
 
-        _timer.Cancel(user.Heartbeat);
+        // Suspended, not cancelled: the poll restarts it when it ends, most often to a later
+        // time, which then keeps the entry's place in the timer's heap.
+        _timer.Suspend(user.Heartbeat);
     }
 
     private void RestartHeartbeat(UserState user, TimeSpan timeout)

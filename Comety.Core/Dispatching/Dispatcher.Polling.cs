@@ -35,6 +35,7 @@ public sealed partial class Dispatcher
         var user = GetUser(userId);
         var waiting = false;
         TimerEntry? deadline = null;
+        var reusedDeadline = false;
         CancellationTokenRegistration registration = default;
 
         // Counted in ActivePolls from the first look until the answer is decided, inside the lock
@@ -104,14 +105,17 @@ public sealed partial class Dispatcher
                 cancellationToken.ThrowIfCancellationRequested();
                 if (!waiting)
                 {
-                    waiting = true;
-                    Interlocked.Increment(ref _waitingPolls);
                     if (timeout != Timeout.InfiniteTimeSpan)
                     {
-                        deadline = _timer.Schedule(timeout, _wakeUp, user);
+                        deadline = user.TakePollDeadline(_wakeUp, out reusedDeadline);
+                        _timer.Reset(deadline, timeout);
                     }
 
                     registration = cancellationToken.UnsafeRegister(_wakeUp, user);
+
+                    // Counted once its deadline is on the timer: a test that sees the poll waiting may move the clock.
+                    waiting = true;
+                    Interlocked.Increment(ref _waitingPolls);
                 }
 
                 await wakeUp;
@@ -133,7 +137,13 @@ public sealed partial class Dispatcher
                 Interlocked.Decrement(ref _waitingPolls);
             }
 
-            if (deadline is not null)
+            if (reusedDeadline)
+            {
+                // The next poll of the user resets it, most often to a later time: it keeps its place.
+                _timer.Suspend(deadline!);
+                user.ReturnPollDeadline();
+            }
+            else if (deadline is not null)
             {
                 _timer.Cancel(deadline);
             }

@@ -100,6 +100,22 @@ internal sealed class MultiTimer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops an entry from firing but keeps its place in the heap, for an entry that is reset
+    /// again soon (a heartbeat between polls, a user's poll deadline): a reset to a time at or
+    /// after that place then costs no heap operation. The place is dropped when it comes due.
+    /// Returns whether the entry was scheduled.
+    /// </summary>
+    public bool Suspend(TimerEntry entry)
+    {
+        lock (_lock)
+        {
+            var wasActive = entry.Active;
+            entry.Active = false;
+            return wasActive;
+        }
+    }
+
     /// <summary>Stops the timer and drops every pending entry.</summary>
     public void Dispose() => Dispose(runPending: false);
 

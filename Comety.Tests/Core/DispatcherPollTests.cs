@@ -12,6 +12,9 @@ public sealed class DispatcherPollTests : IDisposable
 
     public void Dispose() => _dispatcher.Dispose();
 
+    private Task WaitUntilWaitingAsync(int polls) =>
+        Http.Infrastructure.CometyHttp.WaitUntilAsync(() => _dispatcher.WaitingPollCount == polls, $"{polls} poll(s) wait");
+
     [Fact]
     public async Task A_poll_returns_at_once_with_the_unconfirmed_events_in_order()
     {
@@ -27,6 +30,57 @@ public sealed class DispatcherPollTests : IDisposable
         Assert.Equal([1, 2, 3], result.Events!.Select(e => (int)e.Args["n"]!));
         Assert.Equal(3, result.LastId);
         Assert.False(result.MustResynchronize);
+    }
+
+    [Fact]
+    public async Task A_users_polls_reuse_one_deadline_on_the_timer()
+    {
+        await _dispatcher.RegisterUserAsync("u1").Bounded();
+        var first = _dispatcher.PollAsync("u1", TimeSpan.FromSeconds(30)).AsTask();
+        await WaitUntilWaitingAsync(1);
+        var slots = _dispatcher.Timer.HeapSize;
+        await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
+        var result = await first.Bounded();
+
+        // Each poll confirms the last, waits, and is answered by an event: none adds a slot.
+        for (var i = 0; i < 50; i++)
+        {
+            _dispatcher.StopHeartbeat("u1");
+            await _dispatcher.ConfirmAsync("u1", result.LastId).Bounded();
+            var poll = _dispatcher.PollAsync("u1", TimeSpan.FromSeconds(30)).AsTask();
+            await WaitUntilWaitingAsync(1);
+            await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
+            result = await poll.Bounded();
+            _dispatcher.StartHeartbeat("u1", TimeSpan.Zero);
+            Assert.Single(result.Events!);
+        }
+
+        Assert.True(_dispatcher.Timer.HeapSize <= slots + 1, $"the heap grew from {slots} to {_dispatcher.Timer.HeapSize} slots");
+
+        // And the reused deadline still ends a poll that nothing answers, at its time.
+        await _dispatcher.ConfirmAsync("u1", result.LastId).Bounded();
+        var idle = _dispatcher.PollAsync("u1", TimeSpan.FromSeconds(30)).AsTask();
+        await WaitUntilWaitingAsync(1);
+        _clock.Advance(TimeSpan.FromSeconds(29.999));
+        Assert.False(idle.IsCompleted);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Null((await idle.Bounded()).Events);
+    }
+
+    [Fact]
+    public async Task Two_polls_of_one_user_each_end_at_their_own_deadline()
+    {
+        await _dispatcher.RegisterUserAsync("u1").Bounded();
+        var shorter = _dispatcher.PollAsync("u1", TimeSpan.FromSeconds(10)).AsTask();
+        await WaitUntilWaitingAsync(1);
+        var longer = _dispatcher.PollAsync("u1", TimeSpan.FromSeconds(20)).AsTask();
+        await WaitUntilWaitingAsync(2);
+
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Null((await shorter.Bounded()).Events);
+        Assert.False(longer.IsCompleted);
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Null((await longer.Bounded()).Events);
     }
 
     [Fact]

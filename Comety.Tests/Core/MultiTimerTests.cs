@@ -72,6 +72,65 @@ public sealed class MultiTimerTests
     }
 
     [Fact]
+    public void A_suspended_entry_does_not_fire_and_fires_when_reset()
+    {
+        using var timer = new MultiTimer(_clock);
+        var entry = timer.Schedule(TimeSpan.FromSeconds(5), Fire, "a");
+
+        Assert.True(timer.Suspend(entry));
+        Assert.False(timer.Suspend(entry));
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Empty(_fired);
+        Assert.False(entry.Fired);
+        timer.Reset(entry, TimeSpan.FromSeconds(1));
+        _clock.Advance(TimeSpan.FromSeconds(0.999));
+        Assert.Empty(_fired);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(["a"], _fired);
+        Assert.True(entry.Fired);
+    }
+
+    [Fact]
+    public void Suspending_and_resetting_later_keeps_the_entrys_place_in_the_heap()
+    {
+        using var timer = new MultiTimer(_clock);
+        var entry = timer.Schedule(TimeSpan.FromSeconds(30), Fire, "poll");
+        for (var i = 0; i < 1_000; i++)
+        {
+            timer.Suspend(entry);
+            _clock.Advance(TimeSpan.FromMilliseconds(10));
+            timer.Reset(entry, TimeSpan.FromSeconds(30));
+        }
+
+        // 1,000 stops and restarts within the first deadline: one slot, never a push.
+        Assert.Equal(1, timer.HeapSize);
+        _clock.Advance(TimeSpan.FromSeconds(29.999));
+        Assert.Empty(_fired);
+        Assert.Equal(1, timer.HeapSize);
+        _clock.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.Equal(["poll"], _fired);
+        Assert.Equal(0, timer.HeapSize);
+    }
+
+    [Fact]
+    public void A_suspended_entry_reset_earlier_fires_at_the_earlier_time()
+    {
+        using var timer = new MultiTimer(_clock);
+        var entry = timer.Schedule(TimeSpan.FromSeconds(90), Fire, "a");
+
+        timer.Suspend(entry);
+        timer.Reset(entry, TimeSpan.FromSeconds(15));
+        _clock.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal(["a"], _fired);
+        _clock.Advance(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(["a"], _fired);
+        Assert.Equal(0, timer.HeapSize);
+    }
+
+    [Fact]
     public void A_fired_entry_fires_once()
     {
         using var timer = new MultiTimer(_clock);

@@ -91,12 +91,11 @@ public sealed class NetworkDelayTests
     // Polls and checks that the answer, with no events, comes exactly when the clock has moved by `hold`.
     private static async Task AssertHeldAsync(TestHost host, ManualTimeProvider clock, HttpClient client, string query, TimeSpan hold)
     {
-        var slots = host.Dispatcher.Timer.HeapSize;
         var poll = client.PollAsync(query);
         if (hold > TimeSpan.Zero)
         {
-            // The clock may move only once the poll's deadline is on the timer: then the heap has grown.
-            await CometyHttp.WaitUntilAsync(() => host.Dispatcher.WaitingPollCount == 1 && host.Dispatcher.Timer.HeapSize > slots, "the poll waits");
+            // A poll counts as waiting once its deadline is on the timer: the clock may move then.
+            await host.WaitUntilPollsWaitAsync();
             clock.Advance(hold - TimeSpan.FromMilliseconds(1));
             Assert.False(poll.IsCompleted, $"answered before {hold}");
             Assert.Equal(1, host.Dispatcher.WaitingPollCount);
