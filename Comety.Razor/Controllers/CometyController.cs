@@ -52,6 +52,12 @@ public abstract partial class CometyController : ControllerBase
     /// unconfirmed events at once or as soon as one arrives, or no events when the hold time passes.
     /// </summary>
     /// <returns>200 with <c>{"lastId", "events"}</c>; 400, 403, 409 or 500 with a problem description.</returns>
+    /// <remarks>
+    /// Unless the controller, this action or <see cref="MvcOptions.Filters"/> has a filter that
+    /// would act on it, a poll is served without MVC's action invoker: the controller is created by
+    /// MVC's factory and this method's result executed directly; endpoint metadata and middleware
+    /// apply as for any action.
+    /// </remarks>
     [HttpGet]
     [ActionName("Updates")]
     [DisableRequestTimeout]

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Comety;
 using Comety.Internal;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -19,7 +20,9 @@ public static class CometyServiceCollectionExtensions
     /// <see cref="CometyController"/> subclasses to use.
     /// Services already registered (a <see cref="TimeProvider"/>, an <see cref="IEventLog"/>, a
     /// <see cref="Dispatcher"/>) are kept. When the application starts stopping, the dispatcher is
-    /// disposed, so that waiting polls end at once instead of holding up the shutdown.
+    /// disposed, so that waiting polls end at once instead of holding up the shutdown. Polls of a
+    /// <see cref="CometyController"/> with no application filters are served without MVC's action
+    /// invoker (a routing policy swaps in a twin of the controller's endpoint, with its metadata).
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Changes the options after configuration is bound, or <see langword="null"/>; with several calls, each one's in turn.</param>
@@ -54,6 +57,7 @@ public static class CometyServiceCollectionExtensions
             provider.GetService<ILogger<Dispatcher>>(),
             provider.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DispatcherShutdown>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, PollEndpointPolicy>());
         return services;
     }
 }
