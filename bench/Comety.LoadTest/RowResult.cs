@@ -35,6 +35,9 @@ internal sealed record RowResult
     /// <summary>Server CPU per delivered event in the spaced broadcast, re-polls included.</summary>
     public required double CpuUsPerDelivery { get; init; }
 
+    /// <summary>The load test's own CPU (the simulated clients) per delivered event in the same window: the other half of the two cores.</summary>
+    public required double ClientCpuUsPerDelivery { get; init; }
+
     public required double BurstCpuUsPerDelivery { get; init; }
 
     /// <summary>Server CPU per broadcast post (idle CPU subtracted).</summary>

@@ -92,6 +92,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             var expected = (long)clients * (warmUp + k);
             var before = await server.StatusAsync(cancellationToken: cancellationToken);
             var cpu = server.CpuTime();
+            var clientCpu = Environment.CpuUsage.TotalTime;
             var started = Stopwatch.GetTimestamp();
             for (var i = 0; i < k; i++)
             {
@@ -102,6 +103,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             await WaitForReceiptsAsync(book, fleet, expected, cancellationToken);
             await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
             var broadcastCpu = server.CpuTime() - cpu;
+            var broadcastClientCpu = Environment.CpuUsage.TotalTime - clientCpu;
             var broadcastWindow = Stopwatch.GetElapsedTime(started);
             var after = await server.StatusAsync(cancellationToken: cancellationToken);
 
@@ -152,6 +154,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
                 BurstP99Ms = Ms(Percentile(burst, 0.99)),
                 BurstEventsPerSecond = Math.Round((double)clients * k / burstDuration.TotalSeconds),
                 CpuUsPerDelivery = Math.Round(broadcastCpu.TotalMicroseconds / ((double)clients * k), 2),
+                ClientCpuUsPerDelivery = Math.Round(broadcastClientCpu.TotalMicroseconds / ((double)clients * k), 2),
                 BurstCpuUsPerDelivery = Math.Round(burstCpu.TotalMicroseconds / ((double)clients * k), 2),
                 // CPU time is read in 10 ms ticks: with few clients the idle share can exceed a post's own cost; never below zero.
                 BroadcastCpuMsPerPost = Math.Max(0, Math.Round(((broadcastCpu - (idleCpuPerSecond * broadcastWindow.TotalSeconds)) / k).TotalMilliseconds, 2)),
