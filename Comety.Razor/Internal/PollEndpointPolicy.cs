@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Mvc.Filters;
-using Microsoft.AspNetCore.Mvc.Routing;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,7 +74,6 @@ internal sealed class PollEndpointPolicy(IServiceProvider services) : MatcherPol
     /// <summary>Whether an endpoint is a poll action this policy serves; for tests and the twin.</summary>
     internal static bool CanServe(ControllerActionDescriptor action) =>
         action.MethodInfo.MethodHandle == PollMethod.MethodHandle
-        && action.MethodInfo.DeclaringType == typeof(CometyController)
         && action.FilterDescriptors.All(static f => IsInert(f.Filter));
 
     private static bool IsPoll(Endpoint endpoint) =>
