@@ -69,7 +69,8 @@ internal static class BenchControl
             GC.GetTotalMemory(false),
             GC.GetTotalAllocatedBytes(),
             GC.CollectionCount(0),
-            GC.CollectionCount(2))));
+            GC.CollectionCount(2),
+            GC.GetGCMemoryInfo().TotalCommittedBytes)));
 
         bench.MapPost("/broadcast", async (int index) =>
         {
@@ -101,7 +102,7 @@ internal static class BenchControl
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
             GC.WaitForPendingFinalizers();
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-            return Results.Json(new BenchStatus(-1, -1, GC.GetTotalMemory(false), GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(2)));
+            return Results.Json(new BenchStatus(-1, -1, GC.GetTotalMemory(false), GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(2), GC.GetGCMemoryInfo().TotalCommittedBytes));
         });
 
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -111,5 +112,5 @@ internal static class BenchControl
         });
     }
 
-    private sealed record BenchStatus(int Waiting, int Joined, long HeapBytes, long AllocatedBytes, int Gen0Collections, int Gen2Collections);
+    private sealed record BenchStatus(int Waiting, int Joined, long HeapBytes, long AllocatedBytes, int Gen0Collections, int Gen2Collections, long CommittedBytes);
 }

@@ -62,6 +62,9 @@ internal sealed record RowResult
 
     public required double HeapKBPerClient { get; init; }
 
+    /// <summary>Memory the server's GC holds committed (live objects plus its free space), per waiting client.</summary>
+    public required double GcCommittedKBPerClient { get; init; }
+
     public required long Lost { get; init; }
 
     public required long Misdelivered { get; init; }

@@ -166,6 +166,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
                 LoadedRssMB = Math.Round(loadedRss / 1048576.0, 1),
                 RssKBPerClient = Math.Round((loadedRss - idleRss) / 1024.0 / clients, 1),
                 HeapKBPerClient = Math.Round((loaded.HeapBytes - idle.HeapBytes) / 1024.0 / clients, 1),
+                GcCommittedKBPerClient = Math.Round((loaded.CommittedBytes - idle.CommittedBytes) / 1024.0 / clients, 1),
                 Lost = lost,
                 Misdelivered = misdelivered,
                 Duplicated = book.Duplicates,

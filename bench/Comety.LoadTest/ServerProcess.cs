@@ -159,4 +159,4 @@ internal sealed class ServerProcess : IAsyncDisposable
 }
 
 /// <summary>What <c>/bench/status</c> and <c>/bench/gc</c> answer.</summary>
-internal sealed record ServerStatus(int Waiting, int Joined, long HeapBytes, long AllocatedBytes, int Gen0Collections, int Gen2Collections);
+internal sealed record ServerStatus(int Waiting, int Joined, long HeapBytes, long AllocatedBytes, int Gen0Collections, int Gen2Collections, long CommittedBytes);
