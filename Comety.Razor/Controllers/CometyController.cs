@@ -74,7 +74,7 @@ public abstract partial class CometyController : ControllerBase
             return failure;
         }
 
-        var invalid = PollQuery.TryParse(Request.Query, Options.MaxClientTimeout, dispatcher.LastSequence, out var query);
+        var invalid = PollQuery.TryParse(Request.QueryString, Options.MaxClientTimeout, dispatcher.LastSequence, out var query);
         if (invalid is not null)
         {
             return Reject(StatusCodes.Status400BadRequest, "Invalid poll", invalid, userId);

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
+using Microsoft.AspNetCore.WebUtilities;
 
 namespace Comety.Internal;
 
@@ -9,21 +9,43 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
 {
     private const NumberStyles Decimal = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint;
 
-    /// <summary>Reads the query; returns the reason it is invalid, or null.</summary>
-    public static string? TryParse(IQueryCollection query, TimeSpan maxTimeout, long lastSequence, out PollQuery result)
+    /// <summary>
+    /// Reads the raw query string as <see cref="HttpRequest.Query"/> would (names case-insensitive,
+    /// names and values URL-decoded), without building that collection: a poll keeps what it
+    /// allocates until it is answered. Returns the reason the query is invalid, or null.
+    /// </summary>
+    public static string? TryParse(QueryString queryString, TimeSpan maxTimeout, long lastSequence, out PollQuery result)
     {
         result = default;
-        if (!TrySingle(query, "timeout", out var timeoutText))
+        Parameter timeoutText = default, confirmText = default, elapsedText = default;
+        foreach (var pair in new QueryStringEnumerable(queryString.Value))
+        {
+            var name = pair.DecodeName().Span;
+            if (name.Equals("timeout", StringComparison.OrdinalIgnoreCase))
+            {
+                timeoutText.Add(pair);
+            }
+            else if (name.Equals("confirm", StringComparison.OrdinalIgnoreCase))
+            {
+                confirmText.Add(pair);
+            }
+            else if (name.Equals("elapsed", StringComparison.OrdinalIgnoreCase))
+            {
+                elapsedText.Add(pair);
+            }
+        }
+
+        if (timeoutText.Count > 1)
         {
             return "The 'timeout' parameter was given more than once.";
         }
 
-        if (timeoutText is null)
+        if (timeoutText.Count == 0)
         {
             return "The 'timeout' parameter is required: the seconds the client waits for this response.";
         }
 
-        if (!double.TryParse(timeoutText, Decimal, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds))
+        if (!double.TryParse(timeoutText.Value.Span, Decimal, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds))
         {
             return $"The 'timeout' parameter must be a decimal number of seconds; got '{Truncate(timeoutText)}'.";
         }
@@ -34,14 +56,14 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
         }
 
         long? confirm = null;
-        if (!TrySingle(query, "confirm", out var confirmText))
+        if (confirmText.Count > 1)
         {
             return "The 'confirm' parameter was given more than once.";
         }
 
-        if (confirmText is not null)
+        if (confirmText.Count == 1)
         {
-            if (!long.TryParse(confirmText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            if (!long.TryParse(confirmText.Value.Span, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
             {
                 return $"The 'confirm' parameter must be an integer sequence number; got '{Truncate(confirmText)}'.";
             }
@@ -56,13 +78,13 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
 
         TimeSpan? elapsed = null;
         string? invalidElapsed = null;
-        if (!TrySingle(query, "elapsed", out var elapsedText))
+        if (elapsedText.Count > 1)
         {
             invalidElapsed = "(given more than once)";
         }
-        else if (elapsedText is not null)
+        else if (elapsedText.Count == 1)
         {
-            if (double.TryParse(elapsedText, Decimal, CultureInfo.InvariantCulture, out var elapsedSeconds)
+            if (double.TryParse(elapsedText.Value.Span, Decimal, CultureInfo.InvariantCulture, out var elapsedSeconds)
                 && double.IsFinite(elapsedSeconds) && elapsedSeconds >= 0 && elapsedSeconds <= TimeSpan.MaxValue.TotalSeconds / 2)
             {
                 elapsed = TimeSpan.FromSeconds(elapsedSeconds);
@@ -77,23 +99,22 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
         return null;
     }
 
-    // False when the parameter appears more than once; text is null when it is absent.
-    private static bool TrySingle(IQueryCollection query, string name, out string? text)
+    private static string Truncate(Parameter parameter)
     {
-        text = null;
-        if (!query.TryGetValue(name, out StringValues values))
-        {
-            return true;
-        }
-
-        if (values.Count != 1)
-        {
-            return false;
-        }
-
-        text = values[0];
-        return true;
+        var text = parameter.Value.Span;
+        return text.Length > 40 ? string.Concat(text[..40], "…") : text.ToString();
     }
 
-    private static string Truncate(string? text) => text is { Length: > 40 } ? text[..40] + "…" : text ?? string.Empty;
+    /// <summary>One parameter's value, decoded, and how many times the parameter appeared.</summary>
+    private struct Parameter
+    {
+        public int Count;
+        public ReadOnlyMemory<char> Value;
+
+        public void Add(QueryStringEnumerable.EncodedNameValuePair pair)
+        {
+            Count++;
+            Value = Count == 1 ? pair.DecodeValue() : default;
+        }
+    }
 }

@@ -112,6 +112,40 @@ public sealed class PollValidationTests
         Assert.Null(atTheLast.Events);
     }
 
+    [Theory]
+    [InlineData("TIMEOUT=0&Confirm=1")]
+    [InlineData("time%6Fut=0&c%6Fnfirm=%31")]
+    [InlineData("_=1700000000000&timeout=0.0&confirm=1&elapsed=0%2E5")]
+    public async Task Parameter_names_are_case_insensitive_and_names_and_values_URL_decoded(string query)
+    {
+        await using var host = await TestHost.StartAsync().Bounded();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+        await host.Dispatcher.BroadcastAsync("Chat", Args("one")).Bounded();
+        await host.Dispatcher.BroadcastAsync("Chat", Args("two")).Bounded();
+
+        var answer = await client.PollOkAsync(query);
+
+        // Answered at once (timeout 0) with event 2 only: event 1 was confirmed.
+        Assert.Equal([2L], answer.Sequences);
+    }
+
+    [Theory]
+    [InlineData("timeout=0&confirm=1&CONFIRM=1")]
+    [InlineData("timeout=0&timeout")]
+    public async Task A_parameter_given_twice_in_any_spelling_is_400(string query)
+    {
+        await using var host = await TestHost.StartAsync().Bounded();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+        await host.Dispatcher.BroadcastAsync("Chat", Args("one")).Bounded();
+
+        using var response = await client.PollAsync(query).Bounded();
+
+        var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Contains("more than once", problem.Detail(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Confirm_0_is_valid_before_any_event_is_issued()
     {
