@@ -32,6 +32,29 @@ public sealed class PollTests
     }
 
     [Fact]
+    public async Task An_answer_carries_its_length_rather_than_chunked_framing_also_when_it_follows_a_larger_one()
+    {
+        await using var host = await TestHost.StartAsync().Bounded();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+        for (var i = 0; i < 20; i++)
+        {
+            await host.Dispatcher.BroadcastAsync("Chat", Args("message", ("text", new string('x', 1000)))).Bounded();
+        }
+
+        using var large = await client.PollAsync("timeout=0").Bounded();
+        var largeBody = await large.Content.ReadAsByteArrayAsync().Bounded();
+        using var small = await client.PollAsync("timeout=0&confirm=20").Bounded();
+        var smallBody = await small.Content.ReadAsByteArrayAsync().Bounded();
+
+        Assert.Equal(20, JsonDocument.Parse(largeBody).RootElement.GetProperty("events").GetArrayLength());
+        Assert.Equal(largeBody.Length, large.Content.Headers.ContentLength);
+        Assert.NotEqual(true, large.Headers.TransferEncodingChunked);
+        Assert.Equal("""{"lastId":20,"events":null}"""u8.ToArray(), smallBody);
+        Assert.Equal(smallBody.Length, small.Content.Headers.ContentLength);
+    }
+
+    [Fact]
     public async Task A_poll_that_waits_in_vain_answers_null_events_after_its_hold()
     {
         await using var host = await TestHost.StartAsync().Bounded();
