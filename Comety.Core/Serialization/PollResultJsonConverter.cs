@@ -23,10 +23,12 @@ internal sealed class PollResultJsonConverter : JsonConverter<PollResult>
         }
         else
         {
+            // Indexed, not foreach: enumerating the interface would allocate an enumerator per answer.
+            var events = value.Events;
             writer.WriteStartArray();
-            foreach (var e in value.Events)
+            for (var i = 0; i < events.Count; i++)
             {
-                writer.WriteRawValue(e.GetUtf8Json(), skipInputValidation: true);
+                writer.WriteRawValue(events[i].GetUtf8Json(), skipInputValidation: true);
             }
 
             writer.WriteEndArray();

@@ -26,7 +26,7 @@ namespace Comety.Internal;
 /// not touch), report model-binding content-type errors (the poll binds nothing) or apply to
 /// model state and client-error results (the poll has neither).
 /// </remarks>
-internal sealed class PollEndpointPolicy(IServiceProvider services) : MatcherPolicy, IEndpointSelectorPolicy
+internal sealed class PollEndpointPolicy : MatcherPolicy, IEndpointSelectorPolicy
 {
     private static readonly MethodInfo PollMethod = typeof(CometyController).GetMethod(nameof(CometyController.PollAsync))!;
 
@@ -40,7 +40,17 @@ internal sealed class PollEndpointPolicy(IServiceProvider services) : MatcherPol
         "Microsoft.AspNetCore.Mvc.Infrastructure.ClientErrorResultFilterFactory",
     };
 
+    private readonly IServiceProvider _services;
     private readonly ConcurrentDictionary<Endpoint, Endpoint?> _twins = new();
+
+    // Made once: a method group passed to GetOrAdd would be a new delegate on every request.
+    private readonly Func<Endpoint, Endpoint?> _createTwin;
+
+    public PollEndpointPolicy(IServiceProvider services)
+    {
+        _services = services;
+        _createTwin = CreateTwin;
+    }
 
     /// <summary>After MVC's and routing's own policies.</summary>
     public override int Order => 1000;
@@ -62,7 +72,7 @@ internal sealed class PollEndpointPolicy(IServiceProvider services) : MatcherPol
     {
         for (var i = 0; i < candidates.Count; i++)
         {
-            if (candidates.IsValidCandidate(i) && _twins.GetOrAdd(candidates[i].Endpoint, CreateTwin) is { } twin)
+            if (candidates.IsValidCandidate(i) && _twins.GetOrAdd(candidates[i].Endpoint, _createTwin) is { } twin)
             {
                 candidates.ReplaceEndpoint(i, twin, candidates[i].Values);
             }
@@ -88,7 +98,7 @@ internal sealed class PollEndpointPolicy(IServiceProvider services) : MatcherPol
             or IExceptionFilter or IAsyncExceptionFilter
             or IResultFilter or IAsyncResultFilter);
 
-    private Endpoint? CreateTwin(Endpoint endpoint)
+    private RouteEndpoint? CreateTwin(Endpoint endpoint)
     {
         if (endpoint is not RouteEndpoint route || !IsPoll(endpoint))
         {
@@ -96,7 +106,7 @@ internal sealed class PollEndpointPolicy(IServiceProvider services) : MatcherPol
         }
 
         // Resolved here, not in the constructor: routing builds its policies in applications without MVC too.
-        var controllerFactories = services.GetRequiredService<IControllerFactoryProvider>();
+        var controllerFactories = _services.GetRequiredService<IControllerFactoryProvider>();
         var action = endpoint.Metadata.GetMetadata<ControllerActionDescriptor>()!;
         var create = controllerFactories.CreateControllerFactory(action);
         var release = controllerFactories.CreateAsyncControllerReleaser(action);
