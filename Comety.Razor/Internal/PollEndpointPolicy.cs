@@ -120,7 +120,7 @@ internal sealed class PollEndpointPolicy : MatcherPolicy, IEndpointSelectorPolic
         var controller = (CometyController)create(context);
         try
         {
-            var result = await controller.PollAsync();
+            var result = await controller.ServePollAsync();
             await result.ExecuteResultAsync(context);
         }
         finally
