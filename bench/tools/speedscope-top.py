@@ -2,8 +2,9 @@
 """Summarises a speedscope file converted from a dotnet-trace thread-time trace.
 
 Samples whose stack holds a known wait (thread pool or timer idle, epoll, a monitor or
-semaphore wait) are left out, so what remains approximates CPU time. Prints the frames with the
-most inclusive and exclusive samples.
+semaphore wait) are left out. What remains is thread time, not CPU time: a thread blocked
+inside a frame the runtime counts as managed (Monitor.Enter's slow path, for one) still counts.
+For CPU, use perf-profile.sh. Prints the frames with the most inclusive and exclusive samples.
 
 usage: speedscope-top.py FILE.speedscope.json [TOP] [FRAME]
 
