@@ -61,13 +61,7 @@ public abstract partial class CometyController : ControllerBase
     [HttpGet]
     [ActionName("Updates")]
     [DisableRequestTimeout]
-    public Task<IActionResult> PollAsync() => ServePollAsync().AsTask();
-
-    /// <summary>
-    /// <see cref="PollAsync"/>'s work, for the poll endpoint: a poll answered at once (events were
-    /// waiting) completes without allocating a task.
-    /// </summary>
-    internal async ValueTask<IActionResult> ServePollAsync()
+    public async Task<IActionResult> PollAsync()
     {
         var arrivedAt = Clock.GetUtcNow();
 

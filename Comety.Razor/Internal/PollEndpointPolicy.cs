@@ -120,7 +120,7 @@ internal sealed class PollEndpointPolicy : MatcherPolicy, IEndpointSelectorPolic
         var controller = (CometyController)create(context);
         try
         {
-            var result = await controller.ServePollAsync();
+            var result = await controller.PollAsync();
             await result.ExecuteResultAsync(context);
         }
         finally
