@@ -37,20 +37,21 @@ public sealed class PollTests
         await using var host = await TestHost.StartAsync().Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         using var client = host.CreateClient("ann");
-        for (var i = 0; i < 20; i++)
+        // About 10 KB: under the size a thread keeps its buffer at, so a smaller answer may reuse it.
+        for (var i = 0; i < 10; i++)
         {
             await host.Dispatcher.BroadcastAsync("Chat", Args("message", ("text", new string('x', 1000)))).Bounded();
         }
 
         using var large = await client.PollAsync("timeout=0").Bounded();
         var largeBody = await large.Content.ReadAsByteArrayAsync().Bounded();
-        using var small = await client.PollAsync("timeout=0&confirm=20").Bounded();
+        using var small = await client.PollAsync("timeout=0&confirm=10").Bounded();
         var smallBody = await small.Content.ReadAsByteArrayAsync().Bounded();
 
-        Assert.Equal(20, JsonDocument.Parse(largeBody).RootElement.GetProperty("events").GetArrayLength());
+        Assert.Equal(10, JsonDocument.Parse(largeBody).RootElement.GetProperty("events").GetArrayLength());
         Assert.Equal(largeBody.Length, large.Content.Headers.ContentLength);
         Assert.NotEqual(true, large.Headers.TransferEncodingChunked);
-        Assert.Equal("""{"lastId":20,"events":null}"""u8.ToArray(), smallBody);
+        Assert.Equal("""{"lastId":10,"events":null}"""u8.ToArray(), smallBody);
         Assert.Equal(smallBody.Length, small.Content.Headers.ContentLength);
     }
 
