@@ -121,9 +121,13 @@ public sealed partial class ChatPage : IAsyncDisposable
         await GotoAsync("/");
         await Page.FillAsync("#new-room", name).Bounded();
         await Page.ClickAsync("form[action='/rooms'] button[type=submit]").Bounded();
-        await Page.WaitForURLAsync(RoomUrl()).Bounded();
+        // Waits for the room page's join form, not for the page's load event (what WaitForURLAsync
+        // waits for): a CI run once saw the room's URL committed and the network idle, but no load
+        // event within 10 s.
         await Page.Locator("form[action$='/join']").WaitForAsync().Bounded();
-        return RoomUrl().Match(Page.Url).Groups["slug"].Value;
+        var room = RoomUrl().Match(Page.Url);
+        Assert.True(room.Success, $"Creating the room {name} led to {Page.Url}, not a room's page.");
+        return room.Groups["slug"].Value;
     }
 
     /// <summary>Opens a room's page and submits its join form with <paramref name="name"/>; returns the answer to the form's <c>POST</c>.</summary>
