@@ -6,8 +6,8 @@ public sealed partial class Dispatcher
 {
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Debug, "User '{UserId}' registered; its window starts after event {Confirmed}.", EventName = "UserRegistered")]
-        public static partial void UserRegistered(ILogger logger, string userId, long confirmed);
+        [LoggerMessage(1, LogLevel.Debug, "User '{UserId}' registered; it receives the events after {RegisteredAt}.", EventName = "UserRegistered")]
+        public static partial void UserRegistered(ILogger logger, string userId, long registeredAt);
 
         [LoggerMessage(2, LogLevel.Debug, "User '{UserId}' unregistered.", EventName = "UserUnregistered")]
         public static partial void UserUnregistered(ILogger logger, string userId);
@@ -15,10 +15,10 @@ public sealed partial class Dispatcher
         [LoggerMessage(3, LogLevel.Trace, "Event '{EventType}' dropped: no user is registered.", EventName = "EventDropped")]
         public static partial void EventDropped(ILogger logger, string eventType);
 
-        [LoggerMessage(4, LogLevel.Warning, "User '{UserId}' fell {Count} unconfirmed events behind at event {Sequence}; its backlog was dropped and it must resynchronise.", EventName = "BacklogOverflowed")]
-        public static partial void BacklogOverflowed(ILogger logger, string userId, int count, long sequence);
+        [LoggerMessage(4, LogLevel.Debug, "The inbox of user '{UserId}' holds {MaxBacklog} events; it let go of event {Sequence}, and its pages that have not handled it must resynchronise.", EventName = "BacklogTrimmed")]
+        public static partial void BacklogTrimmed(ILogger logger, string userId, int maxBacklog, long sequence);
 
-        [LoggerMessage(5, LogLevel.Warning, "More than {MaxRetainedEvents} events are retained; users holding events before {Cutoff} must resynchronise.", EventName = "RetainedLimitReached")]
+        [LoggerMessage(5, LogLevel.Warning, "More than {MaxRetainedEvents} events are retained; every inbox lets go of the events before {Cutoff}, and pages that have not handled them must resynchronise.", EventName = "RetainedLimitReached")]
         public static partial void RetainedLimitReached(ILogger logger, int maxRetainedEvents, long cutoff);
 
         [LoggerMessage(6, LogLevel.Error, "A {LifecycleEvent} handler failed for user '{UserId}'.", EventName = "HandlerFailed")]

@@ -5,24 +5,37 @@ namespace Comety;
 public sealed partial class Dispatcher
 {
     /// <summary>
-    /// Answers a user's poll: returns at once with its unconfirmed events, or waits, holding no
-    /// thread, until one is delivered or <paramref name="timeout"/> passes. A zero timeout only looks.
+    /// Answers a page's poll: returns at once with the user's events after the page's
+    /// <paramref name="position"/>, or waits, holding no thread, until one is delivered or
+    /// <paramref name="timeout"/> passes. A zero timeout only looks.
     /// </summary>
     /// <param name="userId">The polling user's id.</param>
-    /// <param name="timeout">How long to wait for an event; <see cref="TimeSpan.Zero"/> to only look, <see cref="Timeout.InfiniteTimeSpan"/> to wait until one comes.</param>
-    /// <param name="filter">
-    /// Selects the events the poll returns; the events it passes over are confirmed on the
-    /// user's behalf, so that they do not pile up. <see cref="EventFilters"/> has ready-made ones.
+    /// <param name="position">
+    /// The page's position: the last sequence number it has handled (the <c>confirm</c> of the
+    /// wire protocol; the <see cref="PollResult.LastId"/> of its previous answer, or
+    /// <see cref="LastSequence"/> taken where its data was read). What other pages of the same
+    /// user handled never changes what this page gets. <see langword="null"/> for a page that has
+    /// none: it gets every event the user's inbox still holds.
     /// </param>
+    /// <param name="timeout">How long to wait for an event; <see cref="TimeSpan.Zero"/> to only look, <see cref="Timeout.InfiniteTimeSpan"/> to wait until one comes.</param>
+    /// <param name="filter">Selects the events the poll returns; the others are passed over (the answer's <see cref="PollResult.LastId"/> still accounts for them).</param>
     /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>, for example when the client goes away.</param>
     /// <returns>
     /// The events, or none when the timeout passed or the dispatcher was disposed meanwhile; or
-    /// <see cref="PollResult.MustResynchronize"/> when the user fell more than the backlog behind.
+    /// <see cref="PollResult.MustResynchronize"/> when the page's position is older than what the
+    /// user's inbox still holds for it.
     /// </returns>
-    /// <remarks>A poll removes nothing: the events stay until the user confirms them with <see cref="ConfirmAsync"/>.</remarks>
+    /// <remarks>
+    /// A poll removes nothing. The user's inbox keeps an event until every page of the user that
+    /// polled within the last <see cref="DispatcherOptions.HeartbeatTimeout"/> (up to twice that)
+    /// has stated a position at or after it, and keeps at most <see cref="DispatcherOptions.MaxBacklog"/>
+    /// events; a page further behind than that must resynchronise.
+    /// </remarks>
     /// <exception cref="UnknownUserException">The user is not registered, or was unregistered while the poll waited.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is negative or beyond <see cref="LastSequence"/>, or <paramref name="timeout"/> is negative.</exception>
     public async ValueTask<PollResult> PollAsync(
         string userId,
+        long? position,
         TimeSpan timeout,
         Func<CometyEvent, bool>? filter = null,
         CancellationToken cancellationToken = default)
@@ -33,14 +46,23 @@ public sealed partial class Dispatcher
         }
 
         var user = GetUser(userId);
+        if (position is { } stated)
+        {
+            var last = _log.LastSequence;
+            if (stated < 0 || stated > last)
+            {
+                throw new ArgumentOutOfRangeException(nameof(position), stated, $"A position must be between 0 and the last sequence number issued, {last}.");
+            }
+        }
+
         var waiting = false;
         TimerEntry? deadline = null;
         var reusedDeadline = false;
         CancellationTokenRegistration registration = default;
 
-        // Counted in ActivePolls from the first look until the answer is decided, inside the lock
-        // each pass takes anyway: a poll that only looks takes the user's lock once.
-        var counted = false;
+        // The position this poll counts as in the user's page positions, from the first look until
+        // the answer is decided: the inbox keeps what an active poll may still return.
+        long? begun = null;
         try
         {
             while (true)
@@ -50,34 +72,33 @@ public sealed partial class Dispatcher
                 var released = false;
                 lock (user)
                 {
-                    if (!counted)
+                    if (!user.Registered)
                     {
-                        user.ActivePolls++;
-                        counted = true;
+                        throw new UnknownUserException(userId);
                     }
 
-                    if (!user.Registered || user.OverflowedUpTo != 0)
+                    // A page without a position gets whatever the inbox still holds.
+                    var after = position ?? Math.Max(user.RegisteredAt, user.DroppedUpTo);
+                    if (begun is null)
                     {
-                        user.ActivePolls--;
-                        counted = false;
-                        return user.Registered ? PollResult.Resynchronize : throw new UnknownUserException(userId);
+                        user.Positions.BeginPoll(after, _timeProvider.GetTimestamp(), _retentionWindow);
+                        begun = after;
+                        released = ReleaseHandled(user);
                     }
 
                     // Read before the inbox: every event up to here is in it, if it is for this user.
                     var lastDelivered = Volatile.Read(ref _lastDelivered);
-                    if (filter is not null && user.Inbox.Count > 0)
+                    if (position is not null && IsBehind(user, after))
                     {
-                        released = PassOver(user, filter);
+                        result = PollResult.Resynchronize;
                     }
-
-                    if (user.Inbox.Count > 0)
+                    else if (Collect(user, after, filter) is { } events)
                     {
-                        var events = user.Inbox.ToArray();
                         result = new PollResult(events, Math.Max(lastDelivered, events[^1].Sequence));
                     }
                     else if (timeout == TimeSpan.Zero || deadline is { Fired: true } || _disposed)
                     {
-                        result = new PollResult(null, Math.Max(lastDelivered, user.Confirmed));
+                        result = new PollResult(null, Math.Max(lastDelivered, after));
                     }
 
                     if (result is null)
@@ -87,8 +108,8 @@ public sealed partial class Dispatcher
                     else
                     {
                         wakeUp = Task.CompletedTask;
-                        user.ActivePolls--;
-                        counted = false;
+                        user.Positions.EndPoll(begun.Value);
+                        begun = null;
                     }
                 }
 
@@ -123,12 +144,12 @@ public sealed partial class Dispatcher
         }
         finally
         {
-            if (counted)
+            if (begun is { } active)
             {
-                // Cancelled, or a filter threw: the answer was never decided under the lock.
+                // Cancelled, unregistered, or a filter threw: the answer was never decided under the lock.
                 lock (user)
                 {
-                    user.ActivePolls--;
+                    user.Positions.EndPoll(active);
                 }
             }
 
@@ -152,92 +173,70 @@ public sealed partial class Dispatcher
         }
     }
 
-    /// <summary>
-    /// Confirms that a user has handled its events up to <paramref name="sequence"/>: they leave
-    /// its window and are never returned to it again. Confirming a number already confirmed does nothing.
-    /// </summary>
-    /// <param name="userId">The user's id.</param>
-    /// <param name="sequence">The last sequence number handled; from 0 to <see cref="LastSequence"/>.</param>
-    /// <param name="cancellationToken">Not used by the in-memory log; passed on where discarding events is asynchronous.</param>
-    /// <returns>A task that completes when the confirmation is recorded.</returns>
-    /// <remarks>A user that had to resynchronise is back in step once it confirms a number at or after the last event it lost, as a freshly rendered page does.</remarks>
-    /// <exception cref="UnknownUserException">The user is not registered.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sequence"/> is negative or beyond the last sequence number issued.</exception>
-    public ValueTask ConfirmAsync(string userId, long sequence, CancellationToken cancellationToken = default)
-    {
-        var user = GetUser(userId);
-        var last = _log.LastSequence;
-        if (sequence < 0 || sequence > last)
-        {
-            throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"A confirmation must be between 0 and the last sequence number issued, {last}.");
-        }
+    // Whether a page at `position` has lost events: the inbox let go of one after it, or the
+    // user was registered again (or first) after the page took its position. Call under the user's lock.
+    private static bool IsBehind(UserState user, long position) =>
+        position < user.DroppedUpTo || (position > 0 && position < user.RegisteredAt);
 
-        var released = false;
-        lock (user)
-        {
-            if (!user.Registered)
-            {
-                throw new UnknownUserException(userId);
-            }
-
-            if (sequence > user.Confirmed)
-            {
-                user.Confirmed = sequence;
-            }
-
-            while (user.Inbox.Count > 0 && user.Inbox.First.Sequence <= sequence)
-            {
-                released |= Release(user.Inbox.RemoveFirst());
-            }
-
-            if (user.OverflowedUpTo != 0 && sequence >= user.OverflowedUpTo)
-            {
-                user.OverflowedUpTo = 0;
-            }
-        }
-
-        return released ? PurgeAsync() : ValueTask.CompletedTask;
-    }
-
-    /// <summary>
-    /// Confirms every event issued so far for a user, as a full page render does: the page shows
-    /// the current state, so its first poll should start after it.
-    /// </summary>
-    /// <param name="userId">The user's id.</param>
-    /// <param name="cancellationToken">Passed to <see cref="ConfirmAsync"/>.</param>
-    /// <returns>The sequence number confirmed, which the page's first poll sends as its <c>confirm</c>.</returns>
-    /// <exception cref="UnknownUserException">The user is not registered.</exception>
-    public async ValueTask<long> ConfirmAllAsync(string userId, CancellationToken cancellationToken = default)
-    {
-        var sequence = _log.LastSequence;
-        await ConfirmAsync(userId, sequence, cancellationToken);
-        return sequence;
-    }
-
-    // Confirms, on the user's behalf, the events the filter rejects. The filter is user code:
-    // it runs over every event before the inbox changes, so a throwing filter changes nothing.
-    private static bool PassOver(UserState user, Func<CometyEvent, bool> filter)
+    // The inbox's events after `position` that the filter keeps, or null. The filter is user code:
+    // it only reads. Call under the user's lock.
+    private static CometyEvent[]? Collect(UserState user, long position, Func<CometyEvent, bool>? filter)
     {
         var inbox = user.Inbox;
-        var rejected = new bool[inbox.Count];
-        var any = false;
-        for (var i = 0; i < rejected.Length; i++)
+        var start = inbox.IndexOfFirstFrom(position + 1);
+        var count = inbox.Count - start;
+        if (count == 0)
         {
-            rejected[i] = !filter(inbox[i]);
-            any |= rejected[i];
+            return null;
         }
 
-        if (!any)
+        if (filter is null)
+        {
+            var events = new CometyEvent[count];
+            for (var i = 0; i < count; i++)
+            {
+                events[i] = inbox[start + i];
+            }
+
+            return events;
+        }
+
+        List<CometyEvent>? kept = null;
+        for (var i = start; i < inbox.Count; i++)
+        {
+            if (filter(inbox[i]))
+            {
+                (kept ??= []).Add(inbox[i]);
+            }
+        }
+
+        return kept?.ToArray();
+    }
+
+    // Lets go of the events every page that polled lately has handled; returns whether one of
+    // them was the last recipient's. Call under the user's lock.
+    private static bool ReleaseHandled(UserState user)
+    {
+        var inbox = user.Inbox;
+        if (inbox.Count == 0)
         {
             return false;
         }
 
+        var floor = user.Positions.Floor();
         var released = false;
-        foreach (var e in inbox.RemoveMarked(rejected))
+        while (inbox.Count > 0 && inbox.First.Sequence <= floor)
         {
-            released |= Release(e);
+            released |= Drop(user, inbox.RemoveFirst());
         }
 
         return released;
+    }
+
+    // Lets go of one event of a user's inbox; returns whether it was the last recipient's. Call under the user's lock.
+    private static bool Drop(UserState user, CometyEvent e)
+    {
+        user.DroppedUpTo = Math.Max(user.DroppedUpTo, e.Sequence);
+        return Release(e);
     }
 }

@@ -99,10 +99,10 @@ public sealed partial class Dispatcher
 
         if (RetainedEventCount > _options.MaxRetainedEvents)
         {
-            OverflowHoldersOfOldest();
+            TrimRetained();
         }
 
-        // Events for nobody, and events whose recipients confirmed them already, go at once.
+        // Events for nobody, and events no inbox holds any more, go at once.
         await PurgeAsync();
     }
 
@@ -171,13 +171,14 @@ public sealed partial class Dispatcher
         }
     }
 
-    // Adds the event to one inbox and wakes that user's polls.
+    // Adds the event to one inbox and wakes that user's polls. An inbox full to the backlog lets
+    // go of its oldest event: pages that have not handled it must resynchronise, the others go on.
     private void DeliverTo(UserState user, CometyEvent e)
     {
         TaskCompletionSource? signal;
         lock (user)
         {
-            if (!user.Registered || e.Sequence <= user.Confirmed)
+            if (!user.Registered || e.Sequence <= user.RegisteredAt)
             {
                 return;
             }
@@ -187,38 +188,29 @@ public sealed partial class Dispatcher
                 return;
             }
 
-            if (user.OverflowedUpTo != 0)
-            {
-                user.OverflowedUpTo = e.Sequence;
-                return;
-            }
-
             if (user.Inbox.Count >= _options.MaxBacklog)
             {
-                Log.BacklogOverflowed(_logger, user.Id, user.Inbox.Count, e.Sequence);
-                ReleaseInbox(user);
-                user.OverflowedUpTo = e.Sequence;
-            }
-            else
-            {
-                Interlocked.Increment(ref e.PendingRecipients);
-                user.Inbox.Add(e);
-                Interlocked.Increment(ref _eventsDelivered);
+                var oldest = user.Inbox.RemoveFirst();
+                Log.BacklogTrimmed(_logger, user.Id, _options.MaxBacklog, oldest.Sequence);
+                Drop(user, oldest);
             }
 
+            Interlocked.Increment(ref e.PendingRecipients);
+            user.Inbox.Add(e);
+            Interlocked.Increment(ref _eventsDelivered);
             signal = user.TakeSignal();
         }
 
         signal?.TrySetResult();
     }
 
-    // Drops a user's unconfirmed events; returns whether any of them was released. Call under the user's lock.
+    // Lets go of a user's whole inbox; returns whether one of its events was the last recipient's. Call under the user's lock.
     private static bool ReleaseInbox(UserState user)
     {
         var released = false;
         while (user.Inbox.Count > 0)
         {
-            released |= Release(user.Inbox.RemoveFirst());
+            released |= Drop(user, user.Inbox.RemoveFirst());
         }
 
         return released;
@@ -227,9 +219,11 @@ public sealed partial class Dispatcher
     // One recipient is done with the event; returns whether it was the last.
     private static bool Release(CometyEvent e) => Interlocked.Decrement(ref e.PendingRecipients) == 0;
 
-    // Too many events are retained: some user holds old ones without confirming them. The users
-    // holding the oldest must resynchronise, so that the log stays bounded.
-    private void OverflowHoldersOfOldest()
+    // Too many events are retained: some inboxes hold old ones for pages that may come back.
+    // Every inbox lets go of the events before a cutoff, a tenth of the limit further than needed
+    // so that a steady stream over the limit does not visit every user on every event; pages that
+    // had not handled them must resynchronise.
+    private void TrimRetained()
     {
         long cutoff;
         lock (_retainedLock)
@@ -239,26 +233,20 @@ public sealed partial class Dispatcher
                 return;
             }
 
-            cutoff = _retained[_retained.Count - _options.MaxRetainedEvents].Sequence;
+            var keep = _options.MaxRetainedEvents - (_options.MaxRetainedEvents / 10);
+            cutoff = _retained[_retained.Count - keep].Sequence;
         }
 
         Log.RetainedLimitReached(_logger, _options.MaxRetainedEvents, cutoff);
-        var lastDelivered = Volatile.Read(ref _lastDelivered);
         foreach (var (_, user) in _users)
         {
-            TaskCompletionSource? signal = null;
             lock (user)
             {
-                if (user.Inbox.Count > 0 && user.Inbox.First.Sequence < cutoff)
+                while (user.Inbox.Count > 0 && user.Inbox.First.Sequence < cutoff)
                 {
-                    Log.BacklogOverflowed(_logger, user.Id, user.Inbox.Count, lastDelivered);
-                    ReleaseInbox(user);
-                    user.OverflowedUpTo = lastDelivered;
-                    signal = user.TakeSignal();
+                    Drop(user, user.Inbox.RemoveFirst());
                 }
             }
-
-            signal?.TrySetResult();
         }
     }
 

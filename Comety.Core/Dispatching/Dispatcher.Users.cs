@@ -35,7 +35,7 @@ public sealed partial class Dispatcher
         }
 
         RestartHeartbeat(user, InitialHeartbeatTimeout);
-        Log.UserRegistered(_logger, userId, user.Confirmed);
+        Log.UserRegistered(_logger, userId, user.RegisteredAt);
         if (notify)
         {
             await PostSystemEventAsync("register-user", userId, cancellationToken);

@@ -12,9 +12,10 @@ namespace Comety;
 /// subscribers, or named users), and answers their polls without holding a thread.
 /// </summary>
 /// <remarks>
-/// Every member is thread-safe. Each user has a window, the events after the last sequence
-/// number it confirmed; an event leaves a user only when it confirms it, so a lost response
-/// loses nothing. Events every user has confirmed are discarded.
+/// Every member is thread-safe. Each page of a user polls from its own position, the last
+/// sequence number it handled; a poll removes nothing, so a lost response loses nothing, and
+/// what one page of a user handled never takes an event from another. Events no page may still
+/// ask for are discarded.
 /// </remarks>
 public sealed partial class Dispatcher : IDisposable
 {
@@ -43,6 +44,8 @@ public sealed partial class Dispatcher : IDisposable
     private readonly EventRing _retained = new(64);
     private long _lastRetained;
 
+    // A page that polled within this long (in TimeProvider timestamps) keeps its events in the inbox.
+    private readonly long _retentionWindow;
     private readonly Action<object?> _onHeartbeatDue;
     private readonly Action<object?> _wakeUp = static state => ((UserState)state!).WakeUp();
     private readonly DispatcherMetrics _metrics;
@@ -73,6 +76,7 @@ public sealed partial class Dispatcher : IDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timer = new MultiTimer(_timeProvider, e => Log.TimerCallbackFailed(_logger, e));
         _onHeartbeatDue = state => OnHeartbeatDue((UserState)state!);
+        _retentionWindow = (long)(_options.HeartbeatTimeout.TotalSeconds * _timeProvider.TimestampFrequency);
         _lastDelivered = _log.LastSequence;
         _lastRetained = _lastDelivered;
         _metrics = new DispatcherMetrics(this, meterFactory);
@@ -137,9 +141,17 @@ public sealed partial class Dispatcher : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 
-    /// <summary>Returns a registered user's network delay estimator, for applications without sessions.</summary>
-    internal NetworkDelayEstimator? FindNetworkDelayEstimator(string userId) =>
-        _users.TryGetValue(userId, out var user) ? user.NetworkDelay : null;
+    /// <summary>
+    /// Returns the estimator of a user's network delay for one of its connections: a browser's
+    /// session, say, so that a phone and a laptop of the same user are measured apart. The
+    /// estimator lives with the user (a few connection keys at most) and goes when it is unregistered.
+    /// </summary>
+    /// <param name="userId">The user's id.</param>
+    /// <param name="connectionKey">What tells the user's connections apart, or <see langword="null"/> for one estimator per user.</param>
+    /// <returns>The estimator; thread-safe.</returns>
+    /// <exception cref="UnknownUserException">The user is not registered.</exception>
+    public NetworkDelayEstimator GetNetworkDelayEstimator(string userId, string? connectionKey = null) =>
+        GetUser(userId).NetworkDelays.Get(connectionKey);
 
     private UserState GetUser(string userId)
     {

@@ -22,7 +22,7 @@ internal sealed class DispatcherMetrics : IDisposable
         Meter.CreateObservableGauge("comety.polls.waiting", () => dispatcher.WaitingPollCount, "{poll}", "Polls waiting for an event.");
         Meter.CreateObservableCounter("comety.events.posted", () => dispatcher.EventsPosted, "{event}", "Events appended to the log.");
         Meter.CreateObservableCounter("comety.events.delivered", () => dispatcher.EventsDelivered, "{event}", "Events put in a user's inbox, once per recipient.");
-        Meter.CreateObservableGauge("comety.events.retained", () => dispatcher.RetainedEventCount, "{event}", "Delivered events kept until every recipient confirms them.");
+        Meter.CreateObservableGauge("comety.events.retained", () => dispatcher.RetainedEventCount, "{event}", "Delivered events kept while an inbox holds them for a page that may ask for them.");
     }
 
     public void Dispose()

@@ -1,9 +1,11 @@
 namespace Comety.Internal;
 
 /// <summary>
-/// A registered user's inbox and window. The inbox holds, in sequence order, the events routed
-/// to the user that it has not confirmed; events for other channels and other users never enter
-/// it, so a user never skips them one by one. Guarded by locking the instance.
+/// A registered user's inbox. The inbox holds, in sequence order, the events routed to the user
+/// that one of its pages may still ask for; events for other channels and other users never
+/// enter it, so a user never skips them one by one. Each page states its own position with
+/// every poll; the inbox forgets an event once every page that polled recently has handled it
+/// (<see cref="PagePositions"/>), or when it holds more than the backlog. Guarded by locking the instance.
 /// </summary>
 internal sealed class UserState
 {
@@ -11,12 +13,13 @@ internal sealed class UserState
     private volatile bool _leaving;
     private TimerEntry? _pollDeadline;
     private int _pollDeadlineTaken;
+    private PagePositions _positions;
 
-    public UserState(string id, long confirmed, Action<object?> onHeartbeatDue)
+    public UserState(string id, long registeredAt, Action<object?> onHeartbeatDue)
     {
         Id = id;
         HashCode = StringComparer.Ordinal.GetHashCode(id);
-        Confirmed = confirmed;
+        RegisteredAt = registeredAt;
         Heartbeat = new TimerEntry(onHeartbeatDue, this);
     }
 
@@ -29,16 +32,22 @@ internal sealed class UserState
 
     public HashSet<string> Channels { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>The user's network delay measurements, for applications that keep no session; lock it to use it.</summary>
-    public NetworkDelayEstimator NetworkDelay { get; } = new();
+    /// <summary>The user's network delay measurements, one estimator per connection key (a browser's session).</summary>
+    public NetworkDelayEstimators NetworkDelays { get; } = new();
+
+    /// <summary>The positions the user's pages stated lately; guarded by the user's lock.</summary>
+    public ref PagePositions Positions => ref _positions;
 
     public TimerEntry Heartbeat { get; }
 
-    /// <summary>The highest sequence number the user has confirmed; its window starts after it.</summary>
-    public long Confirmed { get; set; }
+    /// <summary>The last event delivered before the user was registered: its pages never see that one or earlier ones.</summary>
+    public long RegisteredAt { get; }
 
-    /// <summary>The last event dropped since the user overflowed its backlog, or 0 when it has not.</summary>
-    public long OverflowedUpTo { get; set; }
+    /// <summary>
+    /// The highest sequence number of an event the inbox held and let go, or 0: a page whose
+    /// position is below it has not seen that event and must resynchronise.
+    /// </summary>
+    public long DroppedUpTo { get; set; }
 
     /// <summary>Cleared when the user is removed; no event is routed to it after that.</summary>
     public bool Registered { get; set; } = true;
@@ -54,7 +63,7 @@ internal sealed class UserState
     }
 
     /// <summary>How many polls of this user are being answered; its heartbeat restarts only when the last one ends.</summary>
-    public int ActivePolls { get; set; }
+    public int ActivePolls => _positions.ActiveCount;
 
     /// <summary>Changes whenever the heartbeat is stopped or restarted, so a timeout can tell it is stale.</summary>
     public int HeartbeatVersion { get; set; }

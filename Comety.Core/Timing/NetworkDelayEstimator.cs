@@ -10,55 +10,77 @@ namespace Comety;
 /// <remarks>
 /// A delay is measured when a poll arrives: the time since the previous response was sent,
 /// less the <c>elapsed</c> time the client reports having spent in between. The estimator's
-/// state round-trips through <see cref="ToString"/> and <see cref="Parse"/>, so it can live in
-/// an ASP.NET Core session. It is not thread-safe: one user's polls use it one at a time.
+/// state round-trips through <see cref="ToString"/> and <see cref="Parse"/>. Every member is
+/// thread-safe: the polls of several tabs may measure with one estimator at the same time.
 /// </remarks>
 public sealed class NetworkDelayEstimator
 {
     /// <summary>How many measurements the estimator keeps.</summary>
     public const int Capacity = 6;
 
+    private readonly Lock _lock = new();
     private readonly long[] _samples = new long[Capacity];
     private int _count;
     private int _next;
+    private DateTimeOffset? _lastResponseAt;
 
     /// <summary>Gets when the previous response to this user was sent, if one was.</summary>
-    public DateTimeOffset? LastResponseAt { get; private set; }
+    public DateTimeOffset? LastResponseAt
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastResponseAt;
+            }
+        }
+    }
 
     /// <summary>Gets how many delays have been measured, up to <see cref="Capacity"/>.</summary>
-    public int MeasurementCount => _count;
+    public int MeasurementCount => Volatile.Read(ref _count);
 
     /// <summary>Gets the expected network delay: the second largest of six measurements, the largest of fewer, or zero.</summary>
     public TimeSpan ExpectedDelay
     {
         get
         {
-            long largest = 0, second = 0;
-            for (var i = 0; i < _count; i++)
+            lock (_lock)
             {
-                var sample = _samples[i];
-                if (sample > largest)
-                {
-                    second = largest;
-                    largest = sample;
-                }
-                else if (sample > second)
-                {
-                    second = sample;
-                }
+                return ExpectedDelayCore();
             }
-
-            return TimeSpan.FromTicks(_count < Capacity ? largest : second);
         }
+    }
+
+    private TimeSpan ExpectedDelayCore()
+    {
+        long largest = 0, second = 0;
+        for (var i = 0; i < _count; i++)
+        {
+            var sample = _samples[i];
+            if (sample > largest)
+            {
+                second = largest;
+                largest = sample;
+            }
+            else if (sample > second)
+            {
+                second = sample;
+            }
+        }
+
+        return TimeSpan.FromTicks(_count < Capacity ? largest : second);
     }
 
     /// <summary>Records a measured delay; negative measurements count as zero.</summary>
     /// <param name="delay">The measured delay.</param>
     public void AddMeasurement(TimeSpan delay)
     {
-        _samples[_next] = Math.Max(0, delay.Ticks);
-        _next = (_next + 1) % Capacity;
-        _count = Math.Min(_count + 1, Capacity);
+        lock (_lock)
+        {
+            _samples[_next] = Math.Max(0, delay.Ticks);
+            _next = (_next + 1) % Capacity;
+            _count = Math.Min(_count + 1, Capacity);
+        }
     }
 
     /// <summary>
@@ -70,7 +92,7 @@ public sealed class NetworkDelayEstimator
     /// <returns>The measured delay, or <see langword="null"/> when nothing could be measured.</returns>
     public TimeSpan? OnRequest(DateTimeOffset arrivedAt, TimeSpan? clientElapsed)
     {
-        if (LastResponseAt is not { } sentAt || clientElapsed is not { } elapsed)
+        if (clientElapsed is not { } elapsed || LastResponseAt is not { } sentAt)
         {
             return null;
         }
@@ -82,14 +104,28 @@ public sealed class NetworkDelayEstimator
 
     /// <summary>Notes that a response was sent to the user at <paramref name="sentAt"/>.</summary>
     /// <param name="sentAt">When the response was sent.</param>
-    public void OnResponse(DateTimeOffset sentAt) => LastResponseAt = sentAt;
+    public void OnResponse(DateTimeOffset sentAt)
+    {
+        lock (_lock)
+        {
+            _lastResponseAt = sentAt;
+        }
+    }
 
     /// <summary>Returns the estimator's state as a short invariant string that <see cref="Parse"/> reads back.</summary>
     /// <returns>The state: the last response time and the measurements, in ticks.</returns>
     public override string ToString()
     {
+        lock (_lock)
+        {
+            return ToStringCore();
+        }
+    }
+
+    private string ToStringCore()
+    {
         var parts = new string[_count + 1];
-        parts[0] = LastResponseAt?.UtcTicks.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
+        parts[0] = _lastResponseAt?.UtcTicks.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
         for (var i = 0; i < _count; i++)
         {
             // Oldest first, so that parsing restores the order of replacement.
@@ -134,7 +170,7 @@ public sealed class NetworkDelayEstimator
                 return estimator;
             }
 
-            estimator.LastResponseAt = new DateTimeOffset(ticks, TimeSpan.Zero);
+            estimator._lastResponseAt = new DateTimeOffset(ticks, TimeSpan.Zero);
         }
 
         foreach (var sample in samples)

@@ -18,7 +18,7 @@ public abstract partial class CometyController
         [LoggerMessage(104, LogLevel.Trace, "Network delay of user '{UserId}' measured at {DelayMilliseconds} ms.", EventName = "NetworkDelayMeasured")]
         public static partial void NetworkDelayMeasured(ILogger logger, string userId, double delayMilliseconds);
 
-        [LoggerMessage(105, LogLevel.Warning, "{Method} for user '{UserId}' rejected with {Status}: {Reason}", EventName = "RequestRejected")]
+        [LoggerMessage(105, LogLevel.Debug, "{Method} for user '{UserId}' rejected with {Status}: {Reason}", EventName = "RequestRejected")]
         public static partial void RequestRejected(ILogger logger, string method, string? userId, int status, string reason);
 
         [LoggerMessage(106, LogLevel.Error, "{Method} for user '{UserId}' failed.", EventName = "RequestFailed")]

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Comety.Internal;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -31,7 +32,6 @@ namespace Comety;
 public abstract partial class CometyController : ControllerBase
 {
     private const string ProblemContentType = "application/problem+json";
-    private const string SessionKeyPrefix = "Comety.NetworkDelay:";
 
     private CometyOptions? _options;
     private ILogger? _logger;
@@ -48,8 +48,9 @@ public abstract partial class CometyController : ControllerBase
     private TimeProvider Clock => _clock ??= HttpContext.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
 
     /// <summary>
-    /// Answers a poll: confirms what the client says it handled, then returns the user's
-    /// unconfirmed events at once or as soon as one arrives, or no events when the hold time passes.
+    /// Answers a poll: returns the user's events after the page's position (its <c>confirm</c>)
+    /// at once or as soon as one arrives, or no events when the hold time passes. What other
+    /// pages of the same user confirmed never changes what this page gets.
     /// </summary>
     /// <returns>200 with <c>{"lastId", "events"}</c>; 400, 403, 409 or 500 with a problem description.</returns>
     /// <remarks>
@@ -96,34 +97,35 @@ public abstract partial class CometyController : ControllerBase
         {
             // Inside the try: the user may leave between the check above and here.
             StopHeartbeat(dispatcher, userId);
-            (expectedDelay, var sessionEstimator) = await MeasureNetworkDelayAsync(dispatcher, userId, arrivedAt, query.Elapsed, aborted);
-            if (query.Confirm is { } confirm)
+            var estimator = dispatcher.GetNetworkDelayEstimator(userId, ConnectionKey());
+            if (estimator.OnRequest(arrivedAt, query.Elapsed) is { } measured)
             {
-                await dispatcher.ConfirmAsync(userId, confirm, aborted);
+                Log.NetworkDelayMeasured(Logger, userId, measured.TotalMilliseconds);
             }
 
+            expectedDelay = EstimateNetworkDelay(estimator);
             var hold = query.Timeout * Options.ResponseTimeoutFactor - (expectedDelay ?? TimeSpan.Zero);
-            var result = await dispatcher.PollAsync(userId, hold > TimeSpan.Zero ? hold : TimeSpan.Zero, cancellationToken: aborted);
+            var result = await dispatcher.PollAsync(userId, query.Confirm, hold > TimeSpan.Zero ? hold : TimeSpan.Zero, cancellationToken: aborted);
             if (result.MustResynchronize)
             {
-                return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"User '{userId}' fell more than {Options.MaxBacklog} events behind and lost them; reload the page.", userId);
+                return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is older than what the server still holds for user '{userId}' (a page that stays away for more than the heartbeat timeout, or falls more than {dispatcher.Options.MaxBacklog} of its events behind, loses them); reload the page.", userId);
             }
 
             Log.PollAnswered(Logger, userId, result.Events?.Count ?? 0, result.LastId);
-            NoteResponse(dispatcher, userId, sessionEstimator);
+            estimator.OnResponse(Clock.GetUtcNow());
             return new PollResultActionResult(result);
         }
         catch (UnknownUserException)
         {
             return NotRegistered(userId);
         }
-        catch (ArgumentOutOfRangeException e) when (e.ParamName == "sequence")
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "position")
         {
             return Reject(StatusCodes.Status400BadRequest, "Invalid poll", e.Message.Split(Environment.NewLine)[0], userId);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // The client went away; its events stay until it confirms them.
+            // The client went away; its events stay for its next poll.
             Log.PollAbandoned(Logger, userId);
             return new EmptyResult();
         }
@@ -161,16 +163,21 @@ public abstract partial class CometyController : ControllerBase
         var aborted = HttpContext.RequestAborted;
         try
         {
-            var antiforgery = HttpContext.RequestServices.GetService<IAntiforgery>();
-            if (Options.ValidateAntiforgery && antiforgery is not null && !await antiforgery.IsRequestValidAsync(HttpContext))
+            // The content type first: antiforgery reads a form body looking for its token, and a
+            // hostile form (a key over the form reader's limits) would make it throw.
+            if (!IsJson(Request.ContentType))
             {
-                return Reject(StatusCodes.Status403Forbidden, "Antiforgery token missing or invalid", "The request needs the page's antiforgery token in the RequestVerificationToken header.", userId);
+                return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"Send JSON in UTF-8 with Content-Type: application/json; got '{Request.ContentType}'.", userId);
             }
 
-            if (!MediaTypeHeaderValue.TryParse(Request.ContentType, out var contentType)
-                || !contentType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+            if (Request.ContentLength > Options.MaxMessageBytes)
             {
-                return Reject(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", $"Send JSON with Content-Type: application/json; got '{Request.ContentType}'.", userId);
+                return TooLarge(userId);
+            }
+
+            if (!await IsAntiforgeryValidAsync())
+            {
+                return Reject(StatusCodes.Status403Forbidden, "Antiforgery token missing or invalid", "The request needs the page's antiforgery token in the RequestVerificationToken header.", userId);
             }
 
             ReadOnlyMemory<byte>? body;
@@ -186,7 +193,7 @@ public abstract partial class CometyController : ControllerBase
 
             if (body is null)
             {
-                return Reject(StatusCodes.Status413PayloadTooLarge, "Message too large", $"A message may have at most {Options.MaxMessageBytes} bytes.", userId);
+                return TooLarge(userId);
             }
 
             var invalid = SendRequest.TryParse(body.Value, out var request);
@@ -247,9 +254,8 @@ public abstract partial class CometyController : ControllerBase
         ValueTask.FromResult(true);
 
     /// <summary>
-    /// Measures the network delay of a poll and returns the user's expected delay. By default a
-    /// <see cref="NetworkDelayEstimator"/> kept in the session when the application has one, and
-    /// with the user otherwise.
+    /// Returns the user's expected network delay from its estimator, which the dispatcher keeps
+    /// with the user: one per browser session when the application has sessions, one per user otherwise.
     /// </summary>
     /// <param name="estimator">The user's estimator, with this poll's measurement already added.</param>
     /// <returns>The expected delay, or <see langword="null"/> while nothing has been measured.</returns>
@@ -321,70 +327,45 @@ public abstract partial class CometyController : ControllerBase
         return true;
     }
 
-    // With a session, the estimator is read here and written once, with the response time, when
-    // the poll is answered: a poll that ends after another request changed the session (a sign-out,
-    // say) writes nothing, so it cannot put back what that request removed.
-    private async ValueTask<(TimeSpan? Expected, NetworkDelayEstimator? FromSession)> MeasureNetworkDelayAsync(
-        Dispatcher dispatcher, string userId, DateTimeOffset arrivedAt, TimeSpan? elapsed, CancellationToken cancellationToken)
+    // What tells the user's browsers apart for the network delay: the session cookie when the
+    // application has sessions. The session itself is neither loaded nor written: a held poll that
+    // wrote it back when it ended would undo what other requests changed meanwhile.
+    private string? ConnectionKey()
     {
-        if (await LoadSessionAsync(cancellationToken) is { } session)
-        {
-            var estimator = NetworkDelayEstimator.Parse(session.GetString(SessionKeyPrefix + userId));
-            if (estimator.OnRequest(arrivedAt, elapsed) is { } delay)
-            {
-                Log.NetworkDelayMeasured(Logger, userId, delay.TotalMilliseconds);
-            }
-
-            return (EstimateNetworkDelay(estimator), estimator);
-        }
-
-        var shared = dispatcher.FindNetworkDelayEstimator(userId);
-        if (shared is null)
-        {
-            return (null, null);
-        }
-
-        lock (shared)
-        {
-            if (shared.OnRequest(arrivedAt, elapsed) is { } delay)
-            {
-                Log.NetworkDelayMeasured(Logger, userId, delay.TotalMilliseconds);
-            }
-
-            return (EstimateNetworkDelay(shared), null);
-        }
-    }
-
-    private void NoteResponse(Dispatcher dispatcher, string userId, NetworkDelayEstimator? fromSession)
-    {
-        var sentAt = Clock.GetUtcNow();
-        if (fromSession is not null)
-        {
-            fromSession.OnResponse(sentAt);
-            HttpContext.Session.SetString(SessionKeyPrefix + userId, fromSession.ToString());
-            return;
-        }
-
-        if (dispatcher.FindNetworkDelayEstimator(userId) is { } shared)
-        {
-            lock (shared)
-            {
-                shared.OnResponse(sentAt);
-            }
-        }
-    }
-
-    private async ValueTask<ISession?> LoadSessionAsync(CancellationToken cancellationToken)
-    {
-        var session = HttpContext.Features.Get<ISessionFeature>()?.Session;
-        if (session is null)
+        if (HttpContext.Features.Get<ISessionFeature>() is null)
         {
             return null;
         }
 
-        await session.LoadAsync(cancellationToken);
-        return session.IsAvailable ? session : null;
+        var cookie = HttpContext.RequestServices.GetService<IOptions<SessionOptions>>()?.Value.Cookie.Name;
+        return cookie is not null && Request.Cookies.TryGetValue(cookie, out var value) && !string.IsNullOrEmpty(value) ? value : null;
     }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var parsed)
+        && parsed.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        && (!parsed.Charset.HasValue || parsed.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+
+    private async ValueTask<bool> IsAntiforgeryValidAsync()
+    {
+        if (!Options.ValidateAntiforgery || HttpContext.RequestServices.GetService<IAntiforgery>() is not { } antiforgery)
+        {
+            return true;
+        }
+
+        try
+        {
+            return await antiforgery.IsRequestValidAsync(HttpContext);
+        }
+        catch (Exception e) when (e is AntiforgeryValidationException or InvalidDataException or BadHttpRequestException)
+        {
+            // A token that cannot be read is a missing token, not a server failure.
+            return false;
+        }
+    }
+
+    private ObjectResult TooLarge(string userId) =>
+        Reject(StatusCodes.Status413PayloadTooLarge, "Message too large", $"A message may have at most {Options.MaxMessageBytes} bytes.", userId);
 
     private async ValueTask<ReadOnlyMemory<byte>?> ReadBodyAsync(int limit, CancellationToken cancellationToken)
     {

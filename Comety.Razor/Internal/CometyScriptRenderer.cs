@@ -21,10 +21,10 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
     public const string JQueryPath = "/_content/Comety.Razor/lib/jquery/dist/jquery.min.js";
 
     /// <summary>
-    /// Checks every setting, then confirms for <see cref="CometyScriptSettings.ConfirmUser"/>, then
-    /// renders: a page that fails to render has confirmed nothing on its user's behalf.
+    /// Checks every setting, then renders. The page's first poll resumes from its position: the
+    /// one given (read with the page's data), or the dispatcher's last sequence number now.
     /// </summary>
-    public async Task<IHtmlContent> RenderAsync(HttpContext httpContext, CometyScriptSettings settings)
+    public Task<IHtmlContent> RenderAsync(HttpContext httpContext, CometyScriptSettings settings)
     {
         var jqueryName = JavaScriptIdentifier.Validate(settings.JQueryName, "jquery-name");
         var apiName = ValidateApiName(settings.ApiName, jqueryName, "api-name");
@@ -36,17 +36,21 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         }
 
         long? confirm = null;
-        if (CometyScriptSettings.Given(settings.ConfirmUser) is { } user)
+        if (settings.RenderApi)
         {
-            if (!settings.RenderApi)
+            // Reading the position needs no registered user: a signed-out page, or one whose user
+            // timed out, renders as well as any other.
+            var dispatcher = settings.Dispatcher ?? httpContext.RequestServices.GetService<Dispatcher>();
+            confirm = settings.ResumeAfter ?? dispatcher?.LastSequence;
+            if (confirm is < 0 || (dispatcher is not null && confirm > dispatcher.LastSequence))
             {
-                // The confirmation would be lost: only the rendered API resumes from it.
-                throw new InvalidOperationException("confirm-user needs render-api: the API it renders is what resumes the first poll from the confirmed number.");
+                throw new InvalidOperationException($"resume-after is {confirm}, but it must be a position the dispatcher issued, from 0 to {dispatcher?.LastSequence}: read Dispatcher.LastSequence with the page's data.");
             }
-
-            var dispatcher = settings.Dispatcher ?? httpContext.RequestServices.GetService<Dispatcher>()
-                ?? throw new InvalidOperationException("confirm-user needs a dispatcher: call services.AddComety() or set the 'dispatcher' attribute.");
-            confirm = await dispatcher.ConfirmAllAsync(user, httpContext.RequestAborted);
+        }
+        else if (settings.ResumeAfter is not null)
+        {
+            // The position would be lost: only the rendered API resumes from it.
+            throw new InvalidOperationException("resume-after needs render-api: the API it renders is what resumes the first poll from the position.");
         }
 
         var content = new HtmlContentBuilder();
@@ -67,7 +71,7 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
             content.AppendHtml(Inline(settings.Nonce, $"var {apiName} = Comety.create({jqueryName}, {Settings(httpContext, settings, apiName, timeout, confirm)});"));
         }
 
-        return content;
+        return Task.FromResult<IHtmlContent>(content);
     }
 
     private static string ValidateApiName(string? name, string jqueryName, string attribute)

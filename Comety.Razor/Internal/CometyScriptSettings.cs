@@ -27,9 +27,9 @@ internal sealed class CometyScriptSettings
 
     public string? Nonce { get; set; }
 
-    /// <summary>The user whose events so far are confirmed once every other setting has been checked.</summary>
-    public string? ConfirmUser { get; set; }
+    /// <summary>The page's position, read with its data; read at render when null.</summary>
+    public long? ResumeAfter { get; set; }
 
-    /// <summary>The dispatcher that confirms; the application's when null.</summary>
+    /// <summary>The dispatcher the position is read from; the application's when null.</summary>
     public Dispatcher? Dispatcher { get; set; }
 }

@@ -13,7 +13,7 @@ namespace Comety;
 /// <c>&lt;comety-script&gt;</c>: puts the Comety browser API on a page, the script elements that
 /// load <c>comety.js</c> (and jQuery, if asked) and create the API with the page's settings.
 /// </summary>
-/// <example><c>&lt;comety-script asp-controller="ChatUpdates" asp-action="Updates" auto-start confirm-user="@userId" /&gt;</c></example>
+/// <example><c>&lt;comety-script asp-controller="ChatUpdates" asp-action="Updates" auto-start resume-after="@Model.Position" /&gt;</c></example>
 [HtmlTargetElement("comety-script", TagStructure = TagStructure.WithoutEndTag)]
 public sealed class CometyScriptTagHelper : TagHelper
 {
@@ -30,6 +30,7 @@ public sealed class CometyScriptTagHelper : TagHelper
     private const string TimeoutAttribute = "timeout";
     private const string IncludeJQueryAttribute = "include-jquery";
     private const string NonceAttribute = "nonce";
+    private const string ResumeAfterAttribute = "resume-after";
     private const string ConfirmUserAttribute = "confirm-user";
     private const string DispatcherAttribute = "dispatcher";
 
@@ -99,14 +100,23 @@ public sealed class CometyScriptTagHelper : TagHelper
     public string? Nonce { get; set; }
 
     /// <summary>
-    /// Gets or sets the user the page is rendered for. When set, everything issued so far is
-    /// confirmed for that user and the page's first poll resumes exactly there, so the page
-    /// neither misses nor repeats what it shows. Empty (as Razor writes a null value) means no user.
+    /// Gets or sets the page's position: <see cref="Comety.Dispatcher.LastSequence"/> read where
+    /// the page's data was read (in the same lock or transaction), so that the page's first poll
+    /// gets exactly the events its data does not show yet. When not set, the position is read as
+    /// this element renders, which misses what is posted between the data read and the render.
+    /// </summary>
+    [HtmlAttributeName(ResumeAfterAttribute)]
+    public long? ResumeAfter { get; set; }
+
+    /// <summary>
+    /// Gets or sets nothing any more: every page now resumes from its own position, taken as it
+    /// renders unless <c>resume-after</c> gives the exact one. The value is ignored.
     /// </summary>
     [HtmlAttributeName(ConfirmUserAttribute)]
+    [Obsolete("Every page now resumes from its own position: remove confirm-user, and give resume-after the position read with the page's data for the exact form.")]
     public string? ConfirmUser { get; set; }
 
-    /// <summary>Gets or sets the dispatcher <c>confirm-user</c> confirms with; the one <c>AddComety</c> registers by default.</summary>
+    /// <summary>Gets or sets the dispatcher the page's position is read from; the one <c>AddComety</c> registers by default.</summary>
     [HtmlAttributeName(DispatcherAttribute)]
     public Dispatcher? Dispatcher { get; set; }
 
@@ -130,7 +140,7 @@ public sealed class CometyScriptTagHelper : TagHelper
             Url = UpdatesUrl(),
             TimeoutSeconds = Timeout,
             Nonce = Nonce,
-            ConfirmUser = ConfirmUser,
+            ResumeAfter = ResumeAfter,
             Dispatcher = Dispatcher,
         };
 

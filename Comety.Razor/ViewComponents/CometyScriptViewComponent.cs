@@ -35,7 +35,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
     /// <param name="timeout">The seconds a poll waits before the browser gives up.</param>
     /// <param name="includeJquery">Whether to load jQuery from Comety's static assets first.</param>
     /// <param name="nonce">The Content-Security-Policy nonce of every rendered script element.</param>
-    /// <param name="confirmUser">The user the page is rendered for, whose events so far are confirmed.</param>
+    /// <param name="resumeAfter">The page's position, <see cref="Dispatcher.LastSequence"/> read with the page's data; read at render when <see langword="null"/>.</param>
     /// <returns>The script elements.</returns>
     public async Task<IViewComponentResult> InvokeAsync(
         string? url = null,
@@ -50,7 +50,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
         double? timeout = null,
         bool includeJquery = false,
         string? nonce = null,
-        string? confirmUser = null)
+        long? resumeAfter = null)
     {
         var settings = new CometyScriptSettings
         {
@@ -63,7 +63,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
             Url = UpdatesUrl(url, controller, action, routeValues),
             TimeoutSeconds = timeout,
             Nonce = nonce,
-            ConfirmUser = confirmUser,
+            ResumeAfter = resumeAfter,
         };
 
         return new HtmlContentViewComponentResult(await _renderer.RenderAsync(HttpContext, settings));

@@ -29,7 +29,7 @@ public sealed class StoppingTests(BrowserFixture browser)
         Assert.Empty(await page.ErrorStatusesAsync());
 
         // The server keeps the event for the page's next poll.
-        var waiting = await host.Dispatcher.PollAsync("ann", TimeSpan.Zero).Bounded();
+        var waiting = await host.Dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded();
         Assert.Equal([sequence!.Value], waiting.Sequences());
     }
 }

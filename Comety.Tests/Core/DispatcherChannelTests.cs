@@ -16,8 +16,8 @@ public sealed class DispatcherChannelTests : IDisposable
         await _dispatcher.SubscribeAsync("in", "room-1").Bounded();
 
         await _dispatcher.PostToChannelAsync("room-1", "Chat", Args("message", ("text", "hi"))).Bounded();
-        var inside = await _dispatcher.PollAsync("in", TimeSpan.Zero).Bounded();
-        var outside = await _dispatcher.PollAsync("out", TimeSpan.Zero).Bounded();
+        var inside = await _dispatcher.PollAsync("in", 0, TimeSpan.Zero).Bounded();
+        var outside = await _dispatcher.PollAsync("out", 0, TimeSpan.Zero).Bounded();
 
         var e = Assert.Single(inside.Events!);
         Assert.Equal("room-1", e.Args[CometyEvent.ChannelArgument]);
@@ -35,7 +35,7 @@ public sealed class DispatcherChannelTests : IDisposable
 
         Assert.True(await _dispatcher.UnsubscribeAsync("u1", "room").Bounded());
         await _dispatcher.PostToChannelAsync("room", "test", Args("after")).Bounded();
-        var result = await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded();
+        var result = await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
 
         Assert.Equal(["before"], result.Types());
         Assert.Empty(_dispatcher.GetChannels("u1"));
@@ -82,8 +82,8 @@ public sealed class DispatcherChannelTests : IDisposable
 
         await _dispatcher.PostToUserAsync("b", "test", Args("private")).Bounded();
 
-        Assert.Null((await _dispatcher.PollAsync("a", TimeSpan.Zero).Bounded()).Events);
-        Assert.Equal(["private"], (await _dispatcher.PollAsync("b", TimeSpan.Zero).Bounded()).Types());
+        Assert.Null((await _dispatcher.PollAsync("a", 0, TimeSpan.Zero).Bounded()).Events);
+        Assert.Equal(["private"], (await _dispatcher.PollAsync("b", 0, TimeSpan.Zero).Bounded()).Types());
     }
 
     [Fact]
@@ -95,13 +95,13 @@ public sealed class DispatcherChannelTests : IDisposable
 
         await _dispatcher.PostAsync(new CometyEvent("test", Args("whisper"), "room", ["b", "c", "nobody"])).Bounded();
 
-        Assert.Null((await _dispatcher.PollAsync("a", TimeSpan.Zero).Bounded()).Events);
-        Assert.Equal(["whisper"], (await _dispatcher.PollAsync("b", TimeSpan.Zero).Bounded()).Types());
-        Assert.Null((await _dispatcher.PollAsync("c", TimeSpan.Zero).Bounded()).Events);
+        Assert.Null((await _dispatcher.PollAsync("a", 0, TimeSpan.Zero).Bounded()).Events);
+        Assert.Equal(["whisper"], (await _dispatcher.PollAsync("b", 0, TimeSpan.Zero).Bounded()).Types());
+        Assert.Null((await _dispatcher.PollAsync("c", 0, TimeSpan.Zero).Bounded()).Events);
     }
 
     [Fact]
-    public async Task A_strict_target_filter_keeps_only_events_naming_the_user_and_confirms_the_rest()
+    public async Task A_strict_target_filter_keeps_only_events_naming_the_user_and_its_answer_accounts_for_the_rest()
     {
         var log = new InMemoryEventLog();
         using var dispatcher = new Dispatcher(log: log, timeProvider: new ManualTimeProvider());
@@ -109,13 +109,13 @@ public sealed class DispatcherChannelTests : IDisposable
         await dispatcher.BroadcastAsync("test", Args("everyone")).Bounded();
         await dispatcher.PostToUserAsync("u1", "test", Args("mine")).Bounded();
 
-        var strict = await dispatcher.PollAsync("u1", TimeSpan.Zero, EventFilters.ForTargetUser("u1", strict: true)).Bounded();
-        var unfiltered = await dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded();
+        var strict = await dispatcher.PollAsync("u1", 0, TimeSpan.Zero, EventFilters.ForTargetUser("u1", strict: true)).Bounded();
+        var unfiltered = await dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
 
         Assert.Equal(["mine"], strict.Types());
         Assert.Equal(2, strict.LastId);
-        Assert.Equal(["mine"], unfiltered.Types());
-        Assert.Equal(1, log.Count);
+        Assert.Equal(["everyone", "mine"], unfiltered.Types());
+        Assert.Equal(2, log.Count);
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class DispatcherChannelTests : IDisposable
         await _dispatcher.BroadcastAsync("test", Args("everyone")).Bounded();
         await _dispatcher.PostToUserAsync("u1", "test", Args("mine")).Bounded();
 
-        var lenient = await _dispatcher.PollAsync("u1", TimeSpan.Zero, EventFilters.ForTargetUser("u1", strict: false)).Bounded();
+        var lenient = await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero, EventFilters.ForTargetUser("u1", strict: false)).Bounded();
 
         Assert.Equal(["everyone", "mine"], lenient.Types());
     }
@@ -134,7 +134,7 @@ public sealed class DispatcherChannelTests : IDisposable
     public async Task A_waiting_poll_whose_filter_rejects_the_new_event_keeps_waiting()
     {
         await RegisterAsync("u1");
-        var poll = _dispatcher.PollAsync("u1", TimeSpan.FromMinutes(1), e => e.Type != "noise").AsTask();
+        var poll = _dispatcher.PollAsync("u1", 0, TimeSpan.FromMinutes(1), e => e.Type != "noise").AsTask();
 
         await _dispatcher.BroadcastAsync("test", Args("noise")).Bounded();
         await _dispatcher.BroadcastAsync("test", Args("signal")).Bounded();
@@ -159,7 +159,7 @@ public sealed class DispatcherChannelTests : IDisposable
         }
 
         var polls = Enumerable.Range(0, users)
-            .Select(i => _dispatcher.PollAsync($"u{i}", TimeSpan.FromMinutes(5)).AsTask())
+            .Select(i => _dispatcher.PollAsync($"u{i}", 0, TimeSpan.FromMinutes(5)).AsTask())
             .ToArray();
         await _dispatcher.PostToChannelAsync("room", "test", Args("e")).Bounded();
         var woken = polls.Where((_, i) => i % (users / subscribers) == 0).ToArray();
@@ -167,7 +167,7 @@ public sealed class DispatcherChannelTests : IDisposable
 
         Assert.All(woken, poll => Assert.Equal(["e"], poll.Result.Types()));
         Assert.Equal(users - subscribers, polls.Count(poll => !poll.IsCompleted));
-        Assert.Null((await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded()).Events);
+        Assert.Null((await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded()).Events);
         _dispatcher.Dispose();
         await Task.WhenAll(polls).Bounded();
     }

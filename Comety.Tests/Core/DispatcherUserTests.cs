@@ -29,9 +29,8 @@ public sealed class DispatcherUserTests : IDisposable
     {
         var calls = new Func<Task>[]
         {
-            () => _dispatcher.PollAsync("ghost", TimeSpan.Zero).AsTask(),
-            () => _dispatcher.ConfirmAsync("ghost", 0).AsTask(),
-            () => _dispatcher.ConfirmAllAsync("ghost").AsTask(),
+            () => _dispatcher.PollAsync("ghost", 0, TimeSpan.Zero).AsTask(),
+            () => Task.Run(() => _dispatcher.GetNetworkDelayEstimator("ghost")),
             () => _dispatcher.SubscribeAsync("ghost", "room").AsTask(),
             () => _dispatcher.UnsubscribeAsync("ghost", "room").AsTask(),
             () => _dispatcher.UnregisterUserAsync("ghost").AsTask(),
@@ -61,7 +60,7 @@ public sealed class DispatcherUserTests : IDisposable
     {
         var sequence = await _dispatcher.BroadcastAsync("test", Args("lost")).Bounded();
         await _dispatcher.RegisterUserAsync("u1").Bounded();
-        var result = await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded();
+        var result = await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
 
         Assert.Null(sequence);
         Assert.Equal(0, _dispatcher.LastSequence);
@@ -77,8 +76,8 @@ public sealed class DispatcherUserTests : IDisposable
         await _dispatcher.RegisterUserAsync("late").Bounded();
         var after = await _dispatcher.BroadcastAsync("test", Args("after")).Bounded();
 
-        var late = await _dispatcher.PollAsync("late", TimeSpan.Zero).Bounded();
-        var early = await _dispatcher.PollAsync("early", TimeSpan.Zero).Bounded();
+        var late = await _dispatcher.PollAsync("late", 0, TimeSpan.Zero).Bounded();
+        var early = await _dispatcher.PollAsync("early", 0, TimeSpan.Zero).Bounded();
 
         Assert.Equal(["after"], late.Types());
         Assert.Equal([after!.Value], late.Sequences());
@@ -93,7 +92,7 @@ public sealed class DispatcherUserTests : IDisposable
 
         foreach (var user in new[] { "u1", "u2" })
         {
-            var result = await _dispatcher.PollAsync(user, TimeSpan.Zero).Bounded();
+            var result = await _dispatcher.PollAsync(user, 0, TimeSpan.Zero).Bounded();
             var e = Assert.Single(result.Events!);
             Assert.Equal("register-user", e.Type);
             Assert.Equal("u2", e.Args["userId"]);
@@ -109,7 +108,7 @@ public sealed class DispatcherUserTests : IDisposable
 
         await _dispatcher.UnregisterUserAsync("u2", notify: true).Bounded();
 
-        var result = await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded();
+        var result = await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
         var e = Assert.Single(result.Events!);
         Assert.Equal("unregister-user", e.Type);
         Assert.Equal("u2", e.Args["userId"]);
@@ -124,7 +123,7 @@ public sealed class DispatcherUserTests : IDisposable
         await _dispatcher.RegisterUserAsync("u2").Bounded();
         await _dispatcher.UnregisterUserAsync("u2").Bounded();
 
-        var result = await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded();
+        var result = await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
 
         Assert.Null(result.Events);
         Assert.Equal(0, _dispatcher.LastSequence);
@@ -134,7 +133,7 @@ public sealed class DispatcherUserTests : IDisposable
     public async Task Unregistering_ends_a_waiting_poll_with_an_unknown_user_error()
     {
         await _dispatcher.RegisterUserAsync("u1").Bounded();
-        var poll = _dispatcher.PollAsync("u1", TimeSpan.FromMinutes(1)).AsTask();
+        var poll = _dispatcher.PollAsync("u1", 0, TimeSpan.FromMinutes(1)).AsTask();
 
         await _dispatcher.UnregisterUserAsync("u1").Bounded();
 
@@ -152,7 +151,7 @@ public sealed class DispatcherUserTests : IDisposable
         await _dispatcher.BroadcastAsync("test", Args("missed")).Bounded();
 
         await _dispatcher.RegisterUserAsync("u1").Bounded();
-        var result = await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded();
+        var result = await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
 
         Assert.Null(result.Events);
         Assert.Equal(2, result.LastId);

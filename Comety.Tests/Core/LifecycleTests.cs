@@ -132,7 +132,7 @@ public sealed class LifecycleTests : IDisposable
 
         Assert.Same(failure, reported);
         Assert.Equal(["second u1 room"], _seen);
-        Assert.Equal(["still works"], (await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded()).Types());
+        Assert.Equal(["still works"], (await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded()).Types());
         var logged = Assert.Single(_logger.Entries, entry => entry.EventName == "HandlerFailed");
         Assert.Equal(LogLevel.Error, logged.Level);
         Assert.Same(failure, logged.Exception);
@@ -252,8 +252,8 @@ public sealed class LifecycleTests : IDisposable
         var finished = SignalOnFinished();
         await _dispatcher.RegisterUserAsync("u1").Bounded();
         _dispatcher.StopHeartbeat("u1");
-        var longPoll = _dispatcher.PollAsync("u1", TimeSpan.FromHours(1)).AsTask();
-        await _dispatcher.PollAsync("u1", TimeSpan.Zero).Bounded();
+        var longPoll = _dispatcher.PollAsync("u1", 0, TimeSpan.FromHours(1)).AsTask();
+        await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
 
         // A second tab's poll ended while the first one still waits.
         _dispatcher.StartHeartbeat("u1", TimeSpan.Zero);
@@ -275,12 +275,12 @@ public sealed class LifecycleTests : IDisposable
         await _dispatcher.RegisterUserAsync("u1").Bounded();
         _dispatcher.StopHeartbeat("u1");
         using var abort = new CancellationTokenSource();
-        var cancelled = _dispatcher.PollAsync("u1", TimeSpan.FromHours(1), cancellationToken: abort.Token).AsTask();
+        var cancelled = _dispatcher.PollAsync("u1", 0, TimeSpan.FromHours(1), cancellationToken: abort.Token).AsTask();
         abort.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.Bounded());
         await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            _dispatcher.PollAsync("u1", TimeSpan.Zero, _ => throw new InvalidOperationException("filter bug")).AsTask());
+            _dispatcher.PollAsync("u1", 0, TimeSpan.Zero, _ => throw new InvalidOperationException("filter bug")).AsTask());
 
         _dispatcher.StartHeartbeat("u1", TimeSpan.Zero);
         _clock.Advance(TimeSpan.FromSeconds(15));
@@ -309,7 +309,7 @@ public sealed class LifecycleTests : IDisposable
         using var dispatcher = new Dispatcher(new DispatcherOptions { NotifyOnTimeout = true }, timeProvider: _clock);
         await dispatcher.RegisterUserAsync("stays").Bounded();
         await dispatcher.RegisterUserAsync("goes").Bounded();
-        var poll = dispatcher.PollAsync("stays", TimeSpan.FromHours(1)).AsTask();
+        var poll = dispatcher.PollAsync("stays", 0, TimeSpan.FromHours(1)).AsTask();
         dispatcher.StopHeartbeat("stays");
 
         dispatcher.StartHeartbeat("goes", TimeSpan.Zero);

@@ -12,10 +12,9 @@ public sealed class MetricsTests
         await dispatcher.RegisterUserAsync("a").Bounded();
         await dispatcher.RegisterUserAsync("b").Bounded();
         await dispatcher.BroadcastAsync("test", Args("e")).Bounded();
-        await dispatcher.ConfirmAsync("a", 1).Bounded();
-        await dispatcher.ConfirmAsync("b", 1).Bounded();
+        await dispatcher.PollAsync("a", 1, TimeSpan.Zero).Bounded();
         await dispatcher.PostToUserAsync("a", "test", Args("e")).Bounded();
-        var waiting = dispatcher.PollAsync("b", TimeSpan.FromMinutes(1)).AsTask();
+        var waiting = dispatcher.PollAsync("b", 1, TimeSpan.FromMinutes(1)).AsTask();
 
         var measured = Collect(dispatcher);
 

@@ -52,7 +52,7 @@ public sealed class PollErrorTests
     }
 
     [Fact]
-    public async Task A_user_that_fell_more_than_the_backlog_behind_gets_409_until_its_page_resynchronises()
+    public async Task A_page_that_fell_more_than_the_backlog_behind_gets_409_until_it_resynchronises()
     {
         await using var host = await TestHost.StartAsync(new TestHostOptions { MaxBacklog = 3 }).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
@@ -62,16 +62,18 @@ public sealed class PollErrorTests
             await host.Dispatcher.BroadcastAsync("Chat", Args("message", ("n", i))).Bounded();
         }
 
-        using var first = await client.PollAsync("timeout=10").Bounded();
+        using var first = await client.PollAsync("timeout=10&confirm=0").Bounded();
         var problem = await first.AssertProblemAsync(HttpStatusCode.Conflict);
         using var again = await client.PollAsync("timeout=10&confirm=0").Bounded();
         await again.AssertProblemAsync(HttpStatusCode.Conflict);
+        var keptUp = await client.PollOkAsync("timeout=0&confirm=1");
 
-        // Reloading the page confirms everything so far; its first poll starts in step.
+        // A reloaded page starts from the position it rendered at, in step.
         var page = await TestPage.OpenAsync(client, "ann");
         var resynchronised = await client.PollOkAsync($"timeout=0&confirm={page.Confirm}");
 
-        Assert.Contains("3 events", problem.Detail(), StringComparison.Ordinal);
+        Assert.Contains("3 of its events", problem.Detail(), StringComparison.Ordinal);
+        Assert.Equal([2L, 3, 4], keptUp.Sequences);
         Assert.Equal(4, page.Confirm);
         Assert.Null(resynchronised.Events);
         Assert.Equal(4, resynchronised.LastId);

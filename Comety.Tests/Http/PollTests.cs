@@ -156,7 +156,7 @@ public sealed class PollTests
     }
 
     [Fact]
-    public async Task A_confirmed_event_is_never_sent_to_the_user_again()
+    public async Task A_page_is_never_sent_an_event_it_confirmed_and_another_page_still_gets_it()
     {
         await using var host = await TestHost.StartAsync().Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
@@ -167,13 +167,15 @@ public sealed class PollTests
         var first = await client.PollOkAsync("timeout=10");
         var again = await client.PollOkAsync("timeout=10");
         var confirmed = await client.PollOkAsync($"timeout=0&confirm={first.LastId}");
-        var later = await client.PollOkAsync("timeout=0");
+        var later = await client.PollOkAsync($"timeout=0&confirm={confirmed.LastId}");
+        var otherPage = await client.PollOkAsync("timeout=0&confirm=0");
 
         Assert.Equal([1L, 2], first.Sequences);
         Assert.Equal([1L, 2], again.Sequences);
         Assert.Null(confirmed.Events);
         Assert.Equal(2, confirmed.LastId);
         Assert.Null(later.Events);
+        Assert.Equal([1L, 2], otherPage.Sequences);
     }
 
     [Fact]

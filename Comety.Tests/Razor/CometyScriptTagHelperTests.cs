@@ -267,7 +267,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     }
 
     [Fact]
-    public async Task Empty_url_controller_action_and_confirm_user_mean_not_given_as_razor_writes_null_values()
+    public async Task Empty_url_controller_and_action_mean_not_given_as_razor_writes_null_values()
     {
         using var dispatcher = new Dispatcher();
         _harness.Dispatcher = dispatcher;
@@ -277,7 +277,6 @@ public sealed class CometyScriptTagHelperTests : IDisposable
             tag.Url = "";
             tag.Controller = "ChatUpdates";
             tag.Action = "";
-            tag.ConfirmUser = "";
         });
         var literal = await _harness.RenderAsync(tag =>
         {
@@ -287,7 +286,6 @@ public sealed class CometyScriptTagHelperTests : IDisposable
         });
 
         Assert.Equal("JavaScriptEncode[[/ChatUpdates/Updates]]", routed.Settings.GetProperty("url").GetString());
-        Assert.False(routed.Settings.TryGetProperty("confirm", out _));
         Assert.Equal("JavaScriptEncode[[/chat/updates]]", literal.Settings.GetProperty("url").GetString());
         Assert.Single(_harness.Router.Requests);
     }
@@ -354,46 +352,57 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     }
 
     [Fact]
-    public async Task Confirm_user_confirms_the_users_events_so_far_and_the_page_resumes_after_them()
+    public async Task The_position_is_read_as_the_element_renders_when_no_resume_after_is_given()
     {
         using var dispatcher = new Dispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.RegisterUserAsync("ann").Bounded();
-        await dispatcher.RegisterUserAsync("bob").Bounded();
         for (var i = 0; i < 3; i++)
         {
             await dispatcher.BroadcastAsync("test", Args("chat")).Bounded();
         }
 
-        var rendered = await _harness.RenderAsync(tag =>
-        {
-            tag.Url = "/chat/updates";
-            tag.ConfirmUser = "ann";
-        });
-        var next = await dispatcher.BroadcastAsync("test", Args("chat")).Bounded();
+        var rendered = await _harness.RenderAsync(tag => tag.Url = "/chat/updates");
 
         Assert.Equal(3, rendered.Settings.GetProperty("confirm").GetInt64());
         Assert.Contains("\"autoStart\": false, \"confirm\": 3}", rendered.CreateScript.Text, StringComparison.Ordinal);
-        Assert.Equal([next!.Value], (await dispatcher.PollAsync("ann", TimeSpan.Zero).Bounded()).Sequences());
-        Assert.Equal([1L, 2, 3, 4], (await dispatcher.PollAsync("bob", TimeSpan.Zero).Bounded()).Sequences());
     }
 
     [Fact]
-    public async Task Without_confirm_user_nothing_is_confirmed_and_no_confirm_is_written()
+    public async Task Resume_after_is_the_position_the_first_poll_confirms_and_takes_nothing_from_the_user()
     {
         using var dispatcher = new Dispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.RegisterUserAsync("ann").Bounded();
-        await dispatcher.BroadcastAsync("test", Args("chat")).Bounded();
+        await dispatcher.BroadcastAsync("test", Args("read with the data")).Bounded();
+        var position = dispatcher.LastSequence;
+        var between = await dispatcher.BroadcastAsync("test", Args("posted before the layout renders")).Bounded();
 
-        var rendered = await _harness.RenderAsync(tag => tag.Url = "/chat/updates");
+        var rendered = await _harness.RenderAsync(tag =>
+        {
+            tag.Url = "/chat/updates";
+            tag.ResumeAfter = position;
+        });
+        var firstPoll = await dispatcher.PollAsync("ann", rendered.Settings.GetProperty("confirm").GetInt64(), TimeSpan.Zero).Bounded();
 
-        Assert.False(rendered.Settings.TryGetProperty("confirm", out _));
-        Assert.Equal([1L], (await dispatcher.PollAsync("ann", TimeSpan.Zero).Bounded()).Sequences());
+        Assert.Equal(position, rendered.Settings.GetProperty("confirm").GetInt64());
+        Assert.Equal([between!.Value], firstPoll.Sequences());
+        Assert.Equal([between.Value], (await dispatcher.PollAsync("ann", position, TimeSpan.Zero).Bounded()).Sequences());
     }
 
     [Fact]
-    public async Task The_dispatcher_attribute_confirms_instead_of_the_applications_dispatcher()
+    public async Task The_position_needs_no_registered_user()
+    {
+        using var dispatcher = new Dispatcher();
+        _harness.Dispatcher = dispatcher;
+
+        var rendered = await _harness.RenderAsync(tag => tag.Url = "/chat/updates");
+
+        Assert.Equal(0, rendered.Settings.GetProperty("confirm").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_dispatcher_attribute_gives_the_position_instead_of_the_applications_dispatcher()
     {
         using var application = new Dispatcher();
         using var other = new Dispatcher();
@@ -412,78 +421,72 @@ public sealed class CometyScriptTagHelperTests : IDisposable
         var rendered = await _harness.RenderAsync(tag =>
         {
             tag.Url = "/chat/updates";
-            tag.ConfirmUser = "ann";
             tag.Dispatcher = other;
         });
 
         Assert.Equal(5, rendered.Settings.GetProperty("confirm").GetInt64());
-        Assert.Null((await other.PollAsync("ann", TimeSpan.Zero).Bounded()).Events);
-        Assert.Equal([1L], (await application.PollAsync("ann", TimeSpan.Zero).Bounded()).Sequences());
     }
 
     [Fact]
-    public async Task Confirm_user_without_a_dispatcher_is_rejected_naming_the_attribute()
+    public async Task Without_a_dispatcher_no_position_is_written()
     {
-        var tagHelper = _harness.CreateTagHelper();
-        tagHelper.Url = "/chat/updates";
-        tagHelper.ConfirmUser = "ann";
+        var rendered = await _harness.RenderAsync(tag => tag.Url = "/chat/updates");
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _harness.RenderAsync(tagHelper));
-
-        Assert.Contains("confirm-user", error.Message, StringComparison.Ordinal);
-        Assert.Contains("AddComety", error.Message, StringComparison.Ordinal);
+        Assert.False(rendered.Settings.TryGetProperty("confirm", out _));
     }
 
-    [Fact]
-    public async Task Confirm_user_without_the_api_is_rejected_and_confirms_nothing()
+    [Theory]
+    [InlineData(-1L)]
+    [InlineData(4L)]
+    public async Task A_resume_after_the_dispatcher_never_issued_is_rejected_naming_the_attribute(long position)
     {
         using var dispatcher = new Dispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.RegisterUserAsync("ann").Bounded();
         await dispatcher.BroadcastAsync("test", Args("chat")).Bounded();
         var tagHelper = _harness.CreateTagHelper();
+        tagHelper.Url = "/chat/updates";
+        tagHelper.ResumeAfter = position;
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _harness.RenderAsync(tagHelper));
+
+        Assert.Contains("resume-after", error.Message, StringComparison.Ordinal);
+        Assert.Contains("from 0 to 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resume_after_without_the_api_is_rejected()
+    {
+        using var dispatcher = new Dispatcher();
+        _harness.Dispatcher = dispatcher;
+        var tagHelper = _harness.CreateTagHelper();
         tagHelper.RenderApi = false;
-        tagHelper.ConfirmUser = "ann";
+        tagHelper.ResumeAfter = 0;
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _harness.RenderAsync(tagHelper));
 
         Assert.Contains("render-api", error.Message, StringComparison.Ordinal);
-        Assert.Equal([1L], (await dispatcher.PollAsync("ann", TimeSpan.Zero).Bounded()).Sequences());
     }
 
     [Fact]
-    public async Task Confirm_user_of_an_unknown_user_fails_naming_the_user()
+    public async Task The_obsolete_confirm_user_is_ignored_and_confirms_nothing_for_the_user()
     {
         using var dispatcher = new Dispatcher();
         _harness.Dispatcher = dispatcher;
-        var tagHelper = _harness.CreateTagHelper();
-        tagHelper.Url = "/chat/updates";
-        tagHelper.ConfirmUser = "nobody";
-
-        var error = await Assert.ThrowsAsync<UnknownUserException>(() => _harness.RenderAsync(tagHelper));
-
-        Assert.Contains("nobody", error.Message, StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("api-name")]
-    [InlineData("timeout")]
-    [InlineData("url")]
-    public async Task A_page_whose_script_cannot_render_confirms_nothing_for_its_user(string wrong)
-    {
-        using var dispatcher = new Dispatcher();
-        _harness.Dispatcher = dispatcher;
+        await dispatcher.BroadcastAsync("test", Args("before")).Bounded();
         await dispatcher.RegisterUserAsync("ann").Bounded();
         await dispatcher.BroadcastAsync("test", Args("chat")).Bounded();
-        var tagHelper = _harness.CreateTagHelper();
-        tagHelper.Url = wrong == "url" ? null : "/chat/updates";
-        tagHelper.ApiName = wrong == "api-name" ? "x;alert(1)" : "comety";
-        tagHelper.Timeout = wrong == "timeout" ? -1 : null;
-        tagHelper.ConfirmUser = "ann";
 
-        await Assert.ThrowsAnyAsync<Exception>(() => _harness.RenderAsync(tagHelper));
+        var rendered = await _harness.RenderAsync(tag =>
+        {
+            tag.Url = "/chat/updates";
+#pragma warning disable CS0618 // The attribute under test is obsolete.
+            tag.ConfirmUser = "nobody";
+#pragma warning restore CS0618
+        });
 
-        Assert.Equal([1L], (await dispatcher.PollAsync("ann", TimeSpan.Zero).Bounded()).Sequences());
+        Assert.Equal(1, rendered.Settings.GetProperty("confirm").GetInt64());
+        Assert.Equal([1L], (await dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded()).Sequences());
     }
 
     [Fact]
@@ -559,7 +562,6 @@ public sealed class CometyScriptTagHelperTests : IDisposable
             tag.JQueryName = "$";
             tag.AutoStart = true;
             tag.Timeout = 4;
-            tag.ConfirmUser = "ann";
         });
 
         Assert.Equal(

@@ -71,7 +71,7 @@ public sealed class CometyScriptViewComponentTests : IDisposable
     }
 
     [Fact]
-    public async Task The_view_component_confirms_like_the_tag_helper()
+    public async Task The_view_component_resumes_after_its_position_like_the_tag_helper()
     {
         using var dispatcher = new Dispatcher();
         _harness.Dispatcher = dispatcher;
@@ -82,22 +82,14 @@ public sealed class CometyScriptViewComponentTests : IDisposable
         var fromTagHelper = await _harness.RenderAsync(tag =>
         {
             tag.Url = "/chat/updates";
-            tag.ConfirmUser = "ann";
+            tag.ResumeAfter = 1;
         });
-        var fromViewComponent = await _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates", confirmUser: "ann"));
+        var fromViewComponent = await _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates", resumeAfter: 1));
+        var readAtRender = await _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates"));
 
-        Assert.Equal(2, fromViewComponent.Settings.GetProperty("confirm").GetInt64());
+        Assert.Equal(1, fromViewComponent.Settings.GetProperty("confirm").GetInt64());
         Assert.Equal(fromTagHelper.Html, fromViewComponent.Html);
-        Assert.Null((await dispatcher.PollAsync("ann", TimeSpan.Zero).Bounded()).Events);
-    }
-
-    [Fact]
-    public async Task The_view_component_rejects_confirm_user_without_a_dispatcher()
-    {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates", confirmUser: "ann")));
-
-        Assert.Contains("AddComety", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, readAtRender.Settings.GetProperty("confirm").GetInt64());
     }
 
     [Theory]

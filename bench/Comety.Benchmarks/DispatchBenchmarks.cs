@@ -29,6 +29,9 @@ public class DispatchBenchmarks
 
     private Dispatcher _dispatcher = null!;
     private string[] _userIds = [];
+
+    // Each user's page position: the last event its poll returned, which its next poll confirms.
+    private long[] _positions = [];
     private int _subscriberCount;
     // As tasks, so they can be kept: a waiting async ValueTask method's task is already a Task, so AsTask allocates nothing.
     private Task<PollResult>[] _waitingPolls = [];
@@ -42,6 +45,7 @@ public class DispatchBenchmarks
     {
         _dispatcher = new Dispatcher();
         _userIds = new string[Users];
+        _positions = new long[Users];
         _subscriberCount = Math.Min(MaxSubscribers, Users);
         for (var i = 0; i < Users; i++)
         {
@@ -65,7 +69,7 @@ public class DispatchBenchmarks
         _waitingPolls = new Task<PollResult>[Users];
         for (var i = 0; i < Users; i++)
         {
-            _waitingPolls[i] = _dispatcher.PollAsync(_userIds[i], WaitTimeout).AsTask();
+            _waitingPolls[i] = _dispatcher.PollAsync(_userIds[i], _positions[i], WaitTimeout).AsTask();
             if (_waitingPolls[i].IsCompleted)
             {
                 throw new InvalidOperationException($"The poll of {_userIds[i]} returned at once instead of waiting.");
@@ -94,7 +98,7 @@ public class DispatchBenchmarks
         await _dispatcher.BroadcastAsync(Sender, Args);
         for (var i = 0; i < _userIds.Length; i++)
         {
-            await PollAndConfirmAsync(_userIds[i]);
+            await PollAndConfirmAsync(i);
         }
     }
 
@@ -106,7 +110,7 @@ public class DispatchBenchmarks
         await _dispatcher.PostToChannelAsync(Channel, Sender, Args);
         for (var i = 0; i < _subscriberCount; i++)
         {
-            await PollAndConfirmAsync(_userIds[i]);
+            await PollAndConfirmAsync(i);
         }
     }
 
@@ -122,27 +126,27 @@ public class DispatchBenchmarks
         await _dispatcher.PostToChannelAsync(Channel, Sender, Args);
         for (var i = 0; i < _subscriberCount; i++)
         {
-            var userId = _userIds[i];
             var result = await _waitingPolls[i];
-            await ConfirmOneAsync(userId, result);
-            _waitingPolls[i] = _dispatcher.PollAsync(userId, WaitTimeout).AsTask();
+            ConfirmOne(i, result);
+            _waitingPolls[i] = _dispatcher.PollAsync(_userIds[i], _positions[i], WaitTimeout).AsTask();
         }
     }
 
-    private async ValueTask PollAndConfirmAsync(string userId)
+    private async ValueTask PollAndConfirmAsync(int user)
     {
-        var result = await _dispatcher.PollAsync(userId, TimeSpan.Zero);
-        await ConfirmOneAsync(userId, result);
+        var result = await _dispatcher.PollAsync(_userIds[user], _positions[user], TimeSpan.Zero);
+        ConfirmOne(user, result);
     }
 
-    // Checks that the poll found exactly the one event posted, so that a broken setup cannot pass for a fast one.
-    private ValueTask ConfirmOneAsync(string userId, PollResult result)
+    // Checks that the poll found exactly the one event posted, so that a broken setup cannot pass
+    // for a fast one, and moves the user's page to it: its next poll confirms it.
+    private void ConfirmOne(int user, PollResult result)
     {
         if (result.Events is not { Count: 1 })
         {
-            throw new InvalidOperationException($"The poll of {userId} returned {result.Events?.Count ?? 0} events instead of 1.");
+            throw new InvalidOperationException($"The poll of {_userIds[user]} returned {result.Events?.Count ?? 0} events instead of 1.");
         }
 
-        return _dispatcher.ConfirmAsync(userId, result.LastId);
+        _positions[user] = result.LastId;
     }
 }

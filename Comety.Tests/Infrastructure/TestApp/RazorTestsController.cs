@@ -12,15 +12,7 @@ namespace Comety.Tests.Infrastructure.TestApp;
 public sealed class RazorTestsController(Dispatcher dispatcher) : Controller
 {
     [HttpGet("parity")]
-    public async Task<IActionResult> Parity([FromQuery] RazorTestsScriptModel model)
-    {
-        if (model.ConfirmUser is { } user && !dispatcher.IsRegistered(user))
-        {
-            await dispatcher.RegisterUserAsync(user, cancellationToken: HttpContext.RequestAborted);
-        }
-
-        return View("~/Views/RazorTests/Parity.cshtml", model);
-    }
+    public IActionResult Parity([FromQuery] RazorTestsScriptModel model) => View("~/Views/RazorTests/Parity.cshtml", model);
 
     [HttpGet("page")]
     public async Task<IActionResult> Page(string user)

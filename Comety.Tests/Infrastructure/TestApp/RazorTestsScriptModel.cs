@@ -31,5 +31,5 @@ public sealed class RazorTestsScriptModel
 
     public string? Nonce { get; set; }
 
-    public string? ConfirmUser { get; set; }
+    public long? ResumeAfter { get; set; }
 }

@@ -176,7 +176,7 @@ internal sealed class ConsumerApp : IDisposable
                     var user = "reader-" + Guid.NewGuid().ToString("N");
                     await dispatcher.RegisterUserAsync(user, cancellationToken: cancellationToken);
                     Response.Cookies.Append("{{UserCookie}}", user, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
-                    return View(model: user);
+                    return View(model: dispatcher.LastSequence);
                 }
             }
 
@@ -188,15 +188,12 @@ internal sealed class ConsumerApp : IDisposable
             """);
 
         yield return (Path.Combine("Views", "Home", "Index.cshtml"), $$"""
-            @model string
-            @{
-                var user = Model;
-            }
+            @model long
             <!DOCTYPE html>
             <html>
             <head>
                 <title>Comety from its packages</title>
-                <comety-script url="{{UpdatesPath}}" include-jquery="true" confirm-user="@user" />
+                <comety-script url="{{UpdatesPath}}" include-jquery="true" resume-after="Model" />
             </head>
             <body>
             </body>

@@ -73,15 +73,16 @@ public sealed class ChatService(Dispatcher dispatcher, TimeProvider clock)
     }
 
     /// <summary>
-    /// What a page shows of a room, and the sequence number it shows it at: the page's first
-    /// poll resumes exactly there, so it neither misses nor repeats a line.
+    /// What a page shows of a room, and the position it shows it at, read under the room's gate
+    /// with the history: the page's first poll resumes exactly there, so it neither misses nor
+    /// repeats a line.
     /// </summary>
-    public async Task<RoomSnapshot> SnapshotAsync(Room room, string userId, CancellationToken cancellationToken)
+    public async Task<RoomSnapshot> SnapshotAsync(Room room, CancellationToken cancellationToken)
     {
         await room.Gate.WaitAsync(cancellationToken);
         try
         {
-            var renderedAt = await dispatcher.ConfirmAllAsync(userId, cancellationToken);
+            var renderedAt = dispatcher.LastSequence;
             return new RoomSnapshot(room, room.MemberNames(), room.History(), renderedAt);
         }
         finally

@@ -36,8 +36,9 @@ public sealed class RoomsController(RoomStore rooms, ChatService chat, Dispatche
             return View("Join", new JoinModel(room, HttpContext.Session.GetString(ChatSession.Name), null));
         }
 
-        ViewData["CometyUser"] = userId;
-        return View(await chat.SnapshotAsync(room, userId!, cancellationToken));
+        var snapshot = await chat.SnapshotAsync(room, cancellationToken);
+        ViewData["CometyPosition"] = snapshot.RenderedAt;
+        return View(snapshot);
     }
 
     [HttpPost("/rooms/{slug}/join")]
