@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Net;
 using Comety.Tests.Infrastructure.TestApp;
 using Microsoft.AspNetCore.Builder;
@@ -25,6 +26,8 @@ public sealed class TestHost : IAsyncDisposable
         BaseAddress = baseAddress;
         Logs = logs;
     }
+
+    private readonly ConditionalWeakTable<HttpClient, CookieContainer> _cookies = new();
 
     public Uri BaseAddress { get; }
 
@@ -113,8 +116,12 @@ public sealed class TestHost : IAsyncDisposable
             BaseAddress = BaseAddress,
             Timeout = TimeSpan.FromSeconds(30),
         };
+        _cookies.Add(client, cookies);
         return client;
     }
+
+    /// <summary>Returns the cookies a client made by <see cref="CreateClient"/> holds, as a browser's jar.</summary>
+    public CookieContainer CookiesOf(HttpClient client) => _cookies.TryGetValue(client, out var cookies) ? cookies : throw new ArgumentException("Not a client of this host.", nameof(client));
 
     public async ValueTask DisposeAsync()
     {
