@@ -25,12 +25,14 @@ public sealed class BrowserPage : IAsyncDisposable
     private const string UpdatesPath = "/test/updates";
 
     private readonly IBrowserContext _context;
+    private readonly bool _ownsContext;
     private readonly ConcurrentQueue<IRequest> _updates = new();
     private readonly ConcurrentQueue<string> _console = new();
 
-    public BrowserPage(IBrowserContext context, IPage page)
+    public BrowserPage(IBrowserContext context, IPage page, bool ownsContext = true)
     {
         _context = context;
+        _ownsContext = ownsContext;
         Page = page;
         page.Request += (_, request) =>
         {
@@ -68,12 +70,18 @@ public sealed class BrowserPage : IAsyncDisposable
             : null;
 
     /// <summary>Opens the test page for <paramref name="user"/> (which registers it) with jQuery from <paramref name="jquery"/>, or the library's own.</summary>
-    public async Task OpenAsync(string user, string? jquery = null, bool autoStart = true)
+    /// <param name="postBetween">When given, the server posts an event of this type after reading the page's position and before rendering it.</param>
+    public async Task OpenAsync(string user, string? jquery = null, bool autoStart = true, string? postBetween = null)
     {
         var query = new Dictionary<string, string?> { ["user"] = user, ["autoStart"] = autoStart ? "true" : "false" };
         if (jquery is not null)
         {
             query["jquery"] = jquery;
+        }
+
+        if (postBetween is not null)
+        {
+            query["postBetween"] = postBetween;
         }
 
         var response = await Page.GotoAsync(QueryHelpers.AddQueryString("/test/page", query)).Bounded();
@@ -148,5 +156,18 @@ public sealed class BrowserPage : IAsyncDisposable
             [$"page state: {state}", "updates requests:", .. _updates.Select(static r => $"  {r.Method} {r.Url}"), "console:", .. _console.Select(static m => $"  {m}")]);
     }
 
-    public async ValueTask DisposeAsync() => await _context.CloseAsync().Bounded();
+    /// <summary>Opens another tab in the same browser context: the same cookies, so the same user.</summary>
+    public async Task<BrowserPage> NewTabAsync() => new(_context, await _context.NewPageAsync().Bounded(), ownsContext: false);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsContext)
+        {
+            await _context.CloseAsync().Bounded();
+        }
+        else
+        {
+            await Page.CloseAsync().Bounded();
+        }
+    }
 }
