@@ -60,14 +60,16 @@ public sealed partial class ChatPage : IAsyncDisposable
         """;
 
     private readonly IBrowserContext _context;
+    private readonly bool _ownsContext;
     private readonly SampleProcess _sample;
     private readonly ConcurrentQueue<string> _console = new();
     private readonly ConcurrentQueue<string> _dialogs = new();
     private readonly ConcurrentQueue<Task<string>> _pollAnswers = new();
 
-    private ChatPage(IBrowserContext context, IPage page, SampleProcess sample)
+    private ChatPage(IBrowserContext context, IPage page, SampleProcess sample, bool ownsContext = true)
     {
         _context = context;
+        _ownsContext = ownsContext;
         _sample = sample;
         Page = page;
         page.Console += (_, message) => _console.Enqueue($"{message.Type}: {message.Text}");
@@ -253,7 +255,27 @@ public sealed partial class ChatPage : IAsyncDisposable
             ]);
     }
 
-    public async ValueTask DisposeAsync() => await _context.CloseAsync().Bounded();
+    /// <summary>Opens another tab of the same person: the same browser context, so the same session.</summary>
+    public async Task<ChatPage> NewTabAsync() => new(_context, await _context.NewPageAsync().Bounded(), _sample, ownsContext: false);
+
+    /// <summary>Opens a room's page in this tab, for a person who is a member of it, and waits until it receives updates.</summary>
+    public async Task OpenRoomAsync(string slug)
+    {
+        await GotoAsync($"/rooms/{slug}");
+        await WaitUntilReceivingAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_ownsContext)
+        {
+            await _context.CloseAsync().Bounded();
+        }
+        else
+        {
+            await Page.CloseAsync().Bounded();
+        }
+    }
 
     private async Task GotoAsync(string url)
     {
