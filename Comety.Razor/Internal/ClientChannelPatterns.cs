@@ -6,8 +6,8 @@ namespace Comety.Internal;
 /// </summary>
 /// <remarks>
 /// Deliberately not regular expressions. This is an allow-list for names a client chooses, so it
-/// must fail closed and read at a glance: a regular expression is matched anywhere unless anchored
-/// (the lifecycle handlers' patterns are), so <c>room</c> would also open <c>admin-room</c>; and
+/// must fail closed and read at a glance: a regular expression is matched anywhere unless anchored,
+/// as the lifecycle handlers' patterns are, so <c>room</c> would also open <c>admin-room</c>; and
 /// matching a client's string against one needs a timeout against catastrophic backtracking. An
 /// exact name or a prefix says what it opens, and matching costs one ordinal comparison per prefix.
 /// </remarks>
