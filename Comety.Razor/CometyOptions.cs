@@ -36,6 +36,29 @@ public sealed class CometyOptions
     /// </summary>
     public bool ValidateAntiforgery { get; set; } = true;
 
+    /// <summary>
+    /// Gets the channels pages may join by themselves, with a <c>subscribe</c> send: each entry an
+    /// exact channel name (<c>lobby</c>), or a prefix followed by one trailing <c>*</c>
+    /// (<c>room:*</c> opens every channel whose name starts with <c>room:</c>; <c>*</c> alone opens
+    /// every channel). Names are compared ordinally, case-sensitive. The default is empty: a page may
+    /// join no channel by itself, and only the application subscribes users
+    /// (<see cref="Dispatcher.SubscribeAsync"/> is never restricted).
+    /// </summary>
+    /// <remarks>
+    /// This is what <see cref="CometyController"/>'s default <c>AuthorizeSubscriptionAsync</c>
+    /// checks; a controller that overrides that hook decides alone, and calls the base method to
+    /// keep these patterns. An invalid pattern (empty, a <c>*</c> anywhere but at the end, white
+    /// space at either end, or no possible channel name) stops the start-up with a message naming it.
+    /// </remarks>
+    public IList<string> ClientChannels { get; } = [];
+
+    /// <summary>
+    /// Gets or sets how many channels a user may be in for a page's <c>subscribe</c> to be accepted:
+    /// one beyond it is refused with 403. Every channel counts, however the user joined it; the
+    /// application's own <see cref="Dispatcher.SubscribeAsync"/> calls are never refused. The default is 100.
+    /// </summary>
+    public int MaxClientChannelsPerUser { get; set; } = 100;
+
     /// <summary>Gets or sets how many unconfirmed events a user may have before it must resynchronise. The default is 1,000.</summary>
     public int MaxBacklog { get; set; } = 1000;
 

@@ -35,5 +35,8 @@ public abstract partial class CometyController
 
         [LoggerMessage(110, LogLevel.Information, "{Method} for user '{UserId}' answered 500: the application is stopping.", EventName = "ShuttingDown")]
         public static partial void ShuttingDown(ILogger logger, string method, string userId);
+
+        [LoggerMessage(111, LogLevel.Debug, "'{Type}' of channel '{Channel}' for user '{UserId}' refused: {Reason}.", EventName = "ChannelRequestRefused")]
+        public static partial void ChannelRequestRefused(ILogger logger, string type, string userId, string channel, string reason);
     }
 }

@@ -36,6 +36,7 @@ public abstract partial class CometyController : ControllerBase
     private CometyOptions? _options;
     private ILogger? _logger;
     private TimeProvider? _clock;
+    private ClientChannelPatterns? _clientChannels;
 
     /// <summary>Gets the Comety options.</summary>
     protected CometyOptions Options =>
@@ -46,6 +47,10 @@ public abstract partial class CometyController : ControllerBase
         _logger ??= HttpContext.RequestServices.GetService<ILogger<CometyController>>() ?? (ILogger)NullLogger.Instance;
 
     private TimeProvider Clock => _clock ??= HttpContext.RequestServices.GetService<TimeProvider>() ?? TimeProvider.System;
+
+    // Read once per application by AddComety; without it, from whatever options this controller has.
+    private ClientChannelPatterns ClientChannels =>
+        _clientChannels ??= HttpContext.RequestServices.GetService<ClientChannelPatterns>() ?? new ClientChannelPatterns(Options.ClientChannels);
 
     /// <summary>
     /// Answers a poll: returns the user's events after the page's position (its <c>confirm</c>)
@@ -143,7 +148,11 @@ public abstract partial class CometyController : ControllerBase
     }
 
     /// <summary>Takes what a page sends: a subscription, an unsubscription or a message for the application's handlers.</summary>
-    /// <returns>204 when done; 400, 403, 413, 415 or 500 with a problem description.</returns>
+    /// <returns>
+    /// 204 when done; 400, 403 (including a <c>subscribe</c> the application does not allow, or one
+    /// beyond <see cref="CometyOptions.MaxClientChannelsPerUser"/>, and an <c>unsubscribe</c> it refuses),
+    /// 413, 415 or 500 with a problem description.
+    /// </returns>
     [HttpPost]
     [ActionName("Updates")]
     [IgnoreAntiforgeryToken]
@@ -207,12 +216,26 @@ public abstract partial class CometyController : ControllerBase
                 case SendRequest.Subscribe:
                     if (!await AuthorizeSubscriptionAsync(userId, request.Channel!, aborted))
                     {
-                        return Reject(StatusCodes.Status403Forbidden, "Subscription refused", $"User '{userId}' may not subscribe to '{request.Channel}'.", userId);
+                        return Refuse("Subscription refused", $"User '{userId}' may not subscribe to '{request.Channel}'.", userId, request);
+                    }
+
+                    // After the hook, so that as little as possible runs between the count and the
+                    // subscription. Joining a channel the user is already in changes nothing, so it is
+                    // not refused.
+                    var channels = dispatcher.GetChannels(userId);
+                    if (channels.Count >= Options.MaxClientChannelsPerUser && !channels.Contains(request.Channel!, StringComparer.Ordinal))
+                    {
+                        return Refuse("Too many channels", $"User '{userId}' is in {channels.Count} channels already; a page may subscribe it to no more than {Options.MaxClientChannelsPerUser}. Unsubscribe from one first.", userId, request);
                     }
 
                     await dispatcher.SubscribeAsync(userId, request.Channel!, aborted);
                     break;
                 case SendRequest.Unsubscribe:
+                    if (!await AuthorizeUnsubscriptionAsync(userId, request.Channel!, aborted))
+                    {
+                        return Refuse("Unsubscription refused", $"User '{userId}' may not unsubscribe from '{request.Channel}'.", userId, request);
+                    }
+
                     await dispatcher.UnsubscribeAsync(userId, request.Channel!, aborted);
                     break;
                 default:
@@ -245,12 +268,35 @@ public abstract partial class CometyController : ControllerBase
     /// <returns>The dispatcher, or <see langword="null"/> when there is none (500).</returns>
     protected virtual Dispatcher? GetDispatcher() => HttpContext.RequestServices.GetService<Dispatcher>();
 
-    /// <summary>Decides whether a user may subscribe to a channel; by default every user may subscribe to every channel.</summary>
+    /// <summary>
+    /// Decides whether a page may subscribe its user to a channel by itself; by default, whether the
+    /// channel matches one of <see cref="CometyOptions.ClientChannels"/> (none by default, so every
+    /// such subscription is refused).
+    /// </summary>
     /// <param name="userId">The user's id.</param>
     /// <param name="channel">The channel it asks for.</param>
     /// <param name="cancellationToken">Signals that the client went away.</param>
     /// <returns><see langword="true"/> to subscribe the user; <see langword="false"/> to refuse with 403.</returns>
+    /// <remarks>
+    /// An override decides alone: to narrow the configured patterns, require
+    /// <c>await base.AuthorizeSubscriptionAsync(userId, channel, cancellationToken)</c> as well as its
+    /// own condition; to open more, accept either. Only a page's <c>subscribe</c> comes here; the
+    /// application's own <see cref="Dispatcher.SubscribeAsync"/> calls are never checked, and
+    /// <see cref="CometyOptions.MaxClientChannelsPerUser"/> applies after this hook allowed the channel.
+    /// </remarks>
     protected virtual ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(ClientChannels.Matches(channel));
+
+    /// <summary>Decides whether a page may unsubscribe its user from a channel; by default it always may.</summary>
+    /// <param name="userId">The user's id.</param>
+    /// <param name="channel">The channel it asks to leave.</param>
+    /// <param name="cancellationToken">Signals that the client went away.</param>
+    /// <returns><see langword="true"/> to unsubscribe the user; <see langword="false"/> to refuse with 403 and keep it subscribed.</returns>
+    /// <remarks>
+    /// Refuse when leaving would break what the application relies on, such as a channel every
+    /// user must hear. The application's own <see cref="Dispatcher.UnsubscribeAsync"/> calls are never checked.
+    /// </remarks>
+    protected virtual ValueTask<bool> AuthorizeUnsubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
         ValueTask.FromResult(true);
 
     /// <summary>
@@ -402,6 +448,14 @@ public abstract partial class CometyController : ControllerBase
 
     private ObjectResult NotRegistered(string userId) =>
         Reject(StatusCodes.Status403Forbidden, "Not registered", $"User '{userId}' is not registered (any more); reload the page.", userId);
+
+    // A page may ask for any channel as often as it likes: a refusal is the policy at work, not a
+    // failure, so it is logged at Debug, where one client cannot flood the logs with it.
+    private ObjectResult Refuse(string title, string detail, string userId, SendRequest request)
+    {
+        Log.ChannelRequestRefused(Logger, request.Type, userId, request.Channel!, title);
+        return ProblemResult(StatusCodes.Status403Forbidden, title, detail);
+    }
 
     private ObjectResult Reject(int status, string title, string detail, string? userId)
     {

@@ -48,6 +48,8 @@ public static class CometyServiceCollectionExtensions
             options.Configure(configure);
         }
 
+        services.TryAddSingleton(static provider =>
+            new ClientChannelPatterns(provider.GetRequiredService<IOptions<CometyOptions>>().Value.ClientChannels));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IEventLog, InMemoryEventLog>();
         services.TryAddSingleton(static provider => new Dispatcher(

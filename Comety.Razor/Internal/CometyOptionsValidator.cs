@@ -28,6 +28,19 @@ internal sealed class CometyOptionsValidator : IValidateOptions<CometyOptions>
             failures.Add($"Comety:{nameof(CometyOptions.MaxMessageBytes)} must be positive; it is {options.MaxMessageBytes}.");
         }
 
+        if (options.MaxClientChannelsPerUser < 1)
+        {
+            failures.Add($"Comety:{nameof(CometyOptions.MaxClientChannelsPerUser)} must be at least 1; it is {options.MaxClientChannelsPerUser}.");
+        }
+
+        for (var i = 0; i < options.ClientChannels.Count; i++)
+        {
+            if (ClientChannelPatterns.Check(options.ClientChannels[i]) is { } invalid)
+            {
+                failures.Add($"Comety:{nameof(CometyOptions.ClientChannels)}:{i} '{options.ClientChannels[i]}' is not a channel pattern: {invalid}");
+            }
+        }
+
         try
         {
             options.ToDispatcherOptions().Validate();

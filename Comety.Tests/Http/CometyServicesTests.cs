@@ -29,6 +29,9 @@ public sealed class CometyServicesTests
                 ["Comety:MaxBacklog"] = "50",
                 ["Comety:MaxRetainedEvents"] = "500",
                 ["Comety:NotifyOnTimeout"] = "true",
+                ["Comety:ClientChannels:0"] = "room:*",
+                ["Comety:ClientChannels:1"] = "lobby",
+                ["Comety:MaxClientChannelsPerUser"] = "12",
             }))
             .AddLogging()
             .AddComety();
@@ -43,6 +46,8 @@ public sealed class CometyServicesTests
         Assert.Equal(TimeSpan.FromSeconds(20), options.ClientTimeout);
         Assert.Equal(2048, options.MaxMessageBytes);
         Assert.False(options.ValidateAntiforgery);
+        Assert.Equal(["room:*", "lobby"], options.ClientChannels);
+        Assert.Equal(12, options.MaxClientChannelsPerUser);
         Assert.Equal(TimeSpan.FromSeconds(7), dispatcher.Options.HeartbeatTimeout);
         Assert.Equal(50, dispatcher.Options.MaxBacklog);
         Assert.Equal(500, dispatcher.Options.MaxRetainedEvents);
@@ -109,6 +114,8 @@ public sealed class CometyServicesTests
     [InlineData("MaxMessageBytes", "0")]
     [InlineData("MaxBacklog", "0")]
     [InlineData("MaxRetainedEvents", "999")]
+    [InlineData("MaxClientChannelsPerUser", "0")]
+    [InlineData("ClientChannels:0", "ro*om")]
     public async Task An_invalid_setting_fails_the_start_with_a_message_that_names_it(string setting, string value)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -62,7 +62,9 @@ public sealed class SendValidationTests
     [Fact]
     public async Task A_channel_has_at_most_200_characters()
     {
-        await using var host = await TestHost.StartAsync(new TestHostOptions { Antiforgery = false }).Bounded();
+        // Every channel open, so that only the rule for names decides.
+        var options = new TestHostOptions { Antiforgery = false, ClientChannels = { "*" } };
+        await using var host = await TestHost.StartAsync(options).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         using var client = host.CreateClient("ann");
         var longest = new string('c', 200);
@@ -107,7 +109,8 @@ public sealed class SendValidationTests
     [Fact]
     public async Task A_subscription_the_application_refuses_is_403()
     {
-        var options = new TestHostOptions { Antiforgery = false };
+        // Open by configuration, so that the refusal is the application's hook's.
+        var options = new TestHostOptions { Antiforgery = false, ClientChannels = { "staff" } };
         options.Behaviour.RefusedChannels.Add("staff");
         await using var host = await TestHost.StartAsync(options).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();

@@ -75,6 +75,11 @@ public sealed class TestHost : IAsyncDisposable
             comety.HeartbeatTimeout = options.HeartbeatTimeout;
             comety.MaxMessageBytes = options.MaxMessageBytes;
             comety.MaxBacklog = options.MaxBacklog;
+            foreach (var pattern in options.ClientChannels)
+            {
+                comety.ClientChannels.Add(pattern);
+            }
+
             options.Configure?.Invoke(comety);
         });
         options.ConfigureServices?.Invoke(builder.Services);

@@ -19,6 +19,13 @@ public sealed class TestHostOptions
 
     public int MaxBacklog { get; set; } = 1000;
 
+    /// <summary>
+    /// The channels the test application lets pages join (<see cref="CometyOptions.ClientChannels"/>),
+    /// added after those in <see cref="Configuration"/>: the rooms and the lobby the tests use. Clear
+    /// it to test Comety's default, no channel at all.
+    /// </summary>
+    public List<string> ClientChannels { get; } = ["room-*", "lobby"];
+
     /// <summary>A clock for the dispatcher and the controller; the system's when null.</summary>
     public TimeProvider? TimeProvider { get; set; }
 

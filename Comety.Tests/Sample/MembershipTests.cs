@@ -84,6 +84,23 @@ public sealed class MembershipTests(BrowserFixture browser, SampleFixture sample
     }
 
     [Fact]
+    public async Task A_page_may_subscribe_again_to_its_own_room_which_the_configuration_opens()
+    {
+        await using var ann = await ChatPage.OpenAsync(browser, sample.Process);
+        var room = await ann.CreateRoomAsync(ChatPage.NewRoomName("Again"));
+        await ann.JoinAsync(room, "Ann");
+
+        // appsettings.json opens "room:*"; without it Comety would refuse even a member's own room.
+        var own = await StatusOfAsync(ann, $"comety.subscribe('room:{room}')");
+        var other = await StatusOfAsync(ann, "comety.subscribe('lobby')");
+        await ann.SayAsync("still here");
+        await ann.WaitForMessageAsync("Ann", "still here");
+
+        Assert.Equal([204, 403], [own, other]);
+        Assert.Equal(["Ann"], await ann.MembersAsync());
+    }
+
+    [Fact]
     public async Task A_page_that_unsubscribes_from_its_room_leaves_it()
     {
         await using var ann = await ChatPage.OpenAsync(browser, sample.Process);

@@ -8,7 +8,8 @@ using Comety.LoadTest.CometyServer;
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddControllers();
-builder.Services.AddComety();
+// Default settings, but for the rooms the simulated browsers subscribe to themselves.
+builder.Services.AddComety(options => options.ClientChannels.Add("room-*"));
 builder.Services.AddSingleton<IBenchPublisher, CometyPublisher>();
 
 var app = builder.Build();

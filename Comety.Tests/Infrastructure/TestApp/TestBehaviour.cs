@@ -3,8 +3,14 @@ namespace Comety.Tests.Infrastructure.TestApp;
 /// <summary>Switches for the test controller's hooks, set by a test before it sends requests.</summary>
 public sealed class TestBehaviour
 {
-    /// <summary>Channels the controller refuses to subscribe anyone to.</summary>
+    /// <summary>Channels the controller refuses to subscribe anyone to, even when <c>Comety:ClientChannels</c> opens them.</summary>
     public HashSet<string> RefusedChannels { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Channels the controller lets a page join although <c>Comety:ClientChannels</c> does not open them.</summary>
+    public HashSet<string> AllowedChannels { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Channels the controller refuses to let a page leave.</summary>
+    public HashSet<string> KeptChannels { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Whether the controller pretends no dispatcher serves it.</summary>
     public bool NoDispatcher { get; set; }

@@ -12,6 +12,18 @@ public sealed class TestUpdatesController(TestBehaviour behaviour) : CometyContr
 
     protected override Dispatcher? GetDispatcher() => behaviour.NoDispatcher ? null : base.GetDispatcher();
 
-    protected override ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
-        behaviour.SubscriptionFailure is { } failure ? throw failure : ValueTask.FromResult(!behaviour.RefusedChannels.Contains(channel));
+    // As an application would narrow and widen the configured patterns: the base hook checks them.
+    protected override async ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken)
+    {
+        if (behaviour.SubscriptionFailure is { } failure)
+        {
+            throw failure;
+        }
+
+        return !behaviour.RefusedChannels.Contains(channel)
+            && (behaviour.AllowedChannels.Contains(channel) || await base.AuthorizeSubscriptionAsync(userId, channel, cancellationToken));
+    }
+
+    protected override ValueTask<bool> AuthorizeUnsubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(!behaviour.KeptChannels.Contains(channel));
 }

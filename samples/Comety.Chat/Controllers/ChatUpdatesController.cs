@@ -10,12 +10,13 @@ public sealed class ChatUpdatesController(RoomStore rooms) : CometyController
     protected override string? GetUserId() => HttpContext.Session.GetString(ChatSession.UserId);
 
     // Joining a room subscribes its new member to the room's channel; a page asks for no channel
-    // of its own. Without this check (Comety allows every channel by default), any member could
-    // call comety.subscribe('room:...') and hear a room it never joined, unseen by its members.
-    protected override ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(
-            HttpContext.Session.GetString(ChatSession.Room) is { } slug
-            && rooms.Find(slug) is { } room
-            && room.Channel == channel
-            && room.FindMember(userId) is not null);
+    // of its own. appsettings.json opens the rooms' channels ("room:*") to pages, and the base hook
+    // checks that; this narrows it to the member's own room, so that no member can call
+    // comety.subscribe('room:...') and hear a room it never joined, unseen by its members.
+    protected override async ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
+        await base.AuthorizeSubscriptionAsync(userId, channel, cancellationToken)
+        && HttpContext.Session.GetString(ChatSession.Room) is { } slug
+        && rooms.Find(slug) is { } room
+        && room.Channel == channel
+        && room.FindMember(userId) is not null;
 }
