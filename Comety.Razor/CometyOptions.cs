@@ -65,6 +65,12 @@ public sealed class CometyOptions
     /// <summary>Gets or sets how many unconfirmed events the dispatcher keeps at most, whoever holds them. The default is 100,000.</summary>
     public int MaxRetainedEvents { get; set; } = 100_000;
 
+    /// <summary>
+    /// Gets or sets how many polls of one user may wait at once; a poll beyond them is answered
+    /// 429 and the page asks again after a while. The default is 10.
+    /// </summary>
+    public int MaxPollsPerUser { get; set; } = 10;
+
     /// <summary>Gets or sets whether a user removed by a heartbeat timeout is announced with <c>unregister-user</c>. The default is <see langword="false"/>.</summary>
     public bool NotifyOnTimeout { get; set; }
 
@@ -75,6 +81,7 @@ public sealed class CometyOptions
         HeartbeatTimeout = HeartbeatTimeout,
         MaxBacklog = MaxBacklog,
         MaxRetainedEvents = MaxRetainedEvents,
+        MaxPollsPerUser = MaxPollsPerUser,
         NotifyOnTimeout = NotifyOnTimeout,
     };
 }

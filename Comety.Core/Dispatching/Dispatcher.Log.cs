@@ -41,5 +41,8 @@ public sealed partial class Dispatcher
 
         [LoggerMessage(12, LogLevel.Error, "A timer callback failed.", EventName = "TimerCallbackFailed")]
         public static partial void TimerCallbackFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(13, LogLevel.Debug, "A poll of user '{UserId}' was refused: {MaxPollsPerUser} of its polls are waiting already.", EventName = "PollRefused")]
+        public static partial void PollRefused(ILogger logger, string userId, int maxPollsPerUser);
     }
 }

@@ -23,7 +23,8 @@ public sealed partial class Dispatcher
     /// <returns>
     /// The events, or none when the timeout passed or the dispatcher was disposed meanwhile; or
     /// <see cref="PollResult.MustResynchronize"/> when the page's position is older than what the
-    /// user's inbox still holds for it.
+    /// user's inbox still holds for it; or <see cref="PollResult.TooManyPolls"/> when
+    /// <see cref="DispatcherOptions.MaxPollsPerUser"/> polls of the user are being answered already.
     /// </returns>
     /// <remarks>
     /// A poll removes nothing. The user's inbox keeps an event until every page of the user that
@@ -81,6 +82,12 @@ public sealed partial class Dispatcher
                     var after = position ?? Math.Max(user.RegisteredAt, user.DroppedUpTo);
                     if (begun is null)
                     {
+                        if (user.Positions.ActiveCount >= _options.MaxPollsPerUser)
+                        {
+                            Log.PollRefused(_logger, userId, _options.MaxPollsPerUser);
+                            return PollResult.Refused;
+                        }
+
                         user.Positions.BeginPoll(after, _timeProvider.GetTimestamp(), _retentionWindow);
                         begun = after;
                         released = ReleaseHandled(user);

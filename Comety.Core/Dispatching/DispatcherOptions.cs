@@ -17,6 +17,14 @@ public sealed class DispatcherOptions
     public int MaxRetainedEvents { get; set; } = 100_000;
 
     /// <summary>
+    /// Gets or sets how many polls of one user may wait at once; a poll beyond them is refused
+    /// (<see cref="PollResult.TooManyPolls"/>), so what one client holds on the server is bounded
+    /// by configuration, not by the client. The default is 10: a few tabs, each with a poll and
+    /// one replacing it.
+    /// </summary>
+    public int MaxPollsPerUser { get; set; } = 10;
+
+    /// <summary>
     /// Gets or sets how long a user may go without polling, on top of its expected network
     /// delay, before it is treated as disconnected. The default is 15 seconds.
     /// </summary>
@@ -40,6 +48,11 @@ public sealed class DispatcherOptions
         if (MaxRetainedEvents < MaxBacklog)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxRetainedEvents), MaxRetainedEvents, $"{nameof(MaxRetainedEvents)} must be at least {nameof(MaxBacklog)} ({MaxBacklog}).");
+        }
+
+        if (MaxPollsPerUser < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPollsPerUser), MaxPollsPerUser, $"{nameof(MaxPollsPerUser)} must be at least 1.");
         }
 
         if (HeartbeatTimeout <= TimeSpan.Zero || HeartbeatTimeout > TimeSpan.FromDays(1))

@@ -13,11 +13,14 @@ public sealed class PollResult
 {
     internal static readonly PollResult Resynchronize = new(null, 0, mustResynchronize: true);
 
-    internal PollResult(IReadOnlyList<CometyEvent>? events, long lastId, bool mustResynchronize = false)
+    internal static readonly PollResult Refused = new(null, 0, tooManyPolls: true);
+
+    internal PollResult(IReadOnlyList<CometyEvent>? events, long lastId, bool mustResynchronize = false, bool tooManyPolls = false)
     {
         Events = events;
         LastId = lastId;
         MustResynchronize = mustResynchronize;
+        TooManyPolls = tooManyPolls;
     }
 
     /// <summary>
@@ -37,4 +40,11 @@ public sealed class PollResult
     /// unconfirmed events: its page must reload (HTTP 409 on the wire).
     /// </summary>
     public bool MustResynchronize { get; }
+
+    /// <summary>
+    /// Gets whether the poll was refused because <see cref="DispatcherOptions.MaxPollsPerUser"/>
+    /// polls of the user were waiting already: the page keeps its position and asks again later
+    /// (HTTP 429 on the wire). Nothing is lost.
+    /// </summary>
+    public bool TooManyPolls { get; }
 }

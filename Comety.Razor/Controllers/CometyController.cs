@@ -111,6 +111,14 @@ public abstract partial class CometyController : ControllerBase
             expectedDelay = EstimateNetworkDelay(estimator);
             var hold = query.Timeout * Options.ResponseTimeoutFactor - (expectedDelay ?? TimeSpan.Zero);
             var result = await dispatcher.PollAsync(userId, query.Confirm, hold > TimeSpan.Zero ? hold : TimeSpan.Zero, cancellationToken: aborted);
+            if (result.TooManyPolls)
+            {
+                // Refused, not superseding the oldest: tabs beyond the limit would evict each
+                // other's polls in a loop at network speed, where a refusal makes the page wait.
+                Response.Headers.RetryAfter = "1";
+                return Reject(StatusCodes.Status429TooManyRequests, "Too many polls", $"User '{userId}' has {dispatcher.Options.MaxPollsPerUser} polls waiting already; ask again after the Retry-After delay.", userId);
+            }
+
             if (result.MustResynchronize)
             {
                 return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is older than what the server still holds for user '{userId}' (a page that stays away for more than the heartbeat timeout, or falls more than {dispatcher.Options.MaxBacklog} of its events behind, loses them); reload the page.", userId);

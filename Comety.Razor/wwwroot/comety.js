@@ -145,13 +145,14 @@
                 return;
             }
             var status = jqXHR ? jqXHR.status : 0;
-            if (status >= 400 && status < 500) {
+            if (status >= 400 && status < 500 && status !== 429) {
                 // The request or the page is wrong (400), or the server no longer knows the page
                 // (403, 409): asking again would get the same answer.
                 api.stopUpdates();
                 return;
             }
-            // The network or the server failed: keep trying, more and more slowly.
+            // The network or the server failed, or the user has as many polls waiting as the
+            // server holds (429, other tabs): keep trying from the same position, more and more slowly.
             retryDelay = retryDelay ? Math.min(retryDelay * 2, loopParams.maxRetryDelay) : loopParams.retryDelay;
             retryTimer = window.setTimeout(function () {
                 retryTimer = null;

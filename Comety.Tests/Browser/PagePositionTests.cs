@@ -1,3 +1,4 @@
+using Comety.Tests.Http.Infrastructure;
 using Comety.Tests.Infrastructure;
 using static Comety.Tests.Infrastructure.TestEvents;
 
@@ -58,5 +59,26 @@ public sealed class PagePositionTests(BrowserFixture browser)
         Assert.Equal(["between", "after"], received.Select(e => e.Type));
         Assert.Equal(after, received[^1].Sequence);
         Assert.Equal(1, BrowserPage.ConfirmOf(page.Polls[0]));
+    }
+
+    [Fact]
+    public async Task A_tab_refused_with_429_keeps_retrying_from_its_position_and_gets_every_event_once_a_place_frees()
+    {
+        await using var host = await TestHost.StartAsync(new TestHostOptions { Configure = o => o.MaxPollsPerUser = 1 });
+        await using var first = await browser.OpenAsync(host);
+        await first.OpenAsync("ann");
+        await host.WaitUntilPollsWaitAsync(1);
+        await using var second = await first.NewTabAsync();
+        await second.OpenAsync("ann");
+        await second.WaitUntilAsync("() => window.errors.some(e => e.status === 429)", null, "a poll refused with 429");
+        var posted = await host.Dispatcher.BroadcastAsync("server", Args("while-refused")).Bounded();
+        await first.WaitForReceivedAsync(1);
+
+        await first.EvaluateAsync<bool>("() => { comety.stopUpdates(); return true; }");
+        await second.WaitForReceivedAsync(1);
+
+        Assert.Equal([posted], (await second.ReceivedAsync()).Select(e => (long?)e.Sequence));
+        Assert.True(await second.IsRunningAsync());
+        Assert.All(await second.ErrorStatusesAsync(), status => Assert.Equal(429, status));
     }
 }

@@ -32,6 +32,7 @@ public sealed class CometyServicesTests
                 ["Comety:ClientChannels:0"] = "room:*",
                 ["Comety:ClientChannels:1"] = "lobby",
                 ["Comety:MaxClientChannelsPerUser"] = "12",
+                ["Comety:MaxPollsPerUser"] = "3",
             }))
             .AddLogging()
             .AddComety();
@@ -52,6 +53,7 @@ public sealed class CometyServicesTests
         Assert.Equal(50, dispatcher.Options.MaxBacklog);
         Assert.Equal(500, dispatcher.Options.MaxRetainedEvents);
         Assert.True(dispatcher.Options.NotifyOnTimeout);
+        Assert.Equal(3, dispatcher.Options.MaxPollsPerUser);
     }
 
     [Fact]
@@ -115,6 +117,7 @@ public sealed class CometyServicesTests
     [InlineData("MaxBacklog", "0")]
     [InlineData("MaxRetainedEvents", "999")]
     [InlineData("MaxClientChannelsPerUser", "0")]
+    [InlineData("MaxPollsPerUser", "0")]
     [InlineData("ClientChannels:0", "ro*om")]
     public async Task An_invalid_setting_fails_the_start_with_a_message_that_names_it(string setting, string value)
     {
