@@ -5,8 +5,11 @@ namespace Comety;
 
 public sealed partial class Dispatcher
 {
-    // Until a user's network delay is measured, its heartbeat allows five more heartbeat timeouts.
-    private TimeSpan InitialHeartbeatTimeout => _options.HeartbeatTimeout * 6;
+    // Until a user's network delay is measured, its heartbeat allows five more heartbeat timeouts:
+    // the one place this rule is written.
+    private TimeSpan UnmeasuredNetworkDelay => _options.HeartbeatTimeout * 5;
+
+    private TimeSpan InitialHeartbeatTimeout => _options.HeartbeatTimeout + UnmeasuredNetworkDelay;
 
     /// <summary>
     /// Binds a handler to a lifecycle event. With a channel pattern (a regular expression, matched
@@ -73,11 +76,18 @@ public sealed partial class Dispatcher
     /// being answered, this does nothing, and that poll's end starts it.
     /// </summary>
     /// <param name="userId">The user's id.</param>
-    /// <param name="expectedNetworkDelay">The user's expected network delay, added to the timeout.</param>
+    /// <param name="expectedNetworkDelay">
+    /// The user's expected network delay, added to the timeout; <see langword="null"/> while none
+    /// has been measured, which allows five heartbeat timeouts more.
+    /// </param>
     /// <exception cref="UnknownUserException">The user is not registered.</exception>
-    public void StartHeartbeat(string userId, TimeSpan expectedNetworkDelay)
+    public void StartHeartbeat(string userId, TimeSpan? expectedNetworkDelay)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(expectedNetworkDelay, TimeSpan.Zero);
+        if (expectedNetworkDelay is { } given)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(given, TimeSpan.Zero, nameof(expectedNetworkDelay));
+        }
+
         var user = GetUser(userId);
         lock (user)
         {
@@ -87,7 +97,7 @@ public sealed partial class Dispatcher
             }
         }
 
-        RestartHeartbeat(user, _options.HeartbeatTimeout + expectedNetworkDelay);
+        RestartHeartbeat(user, _options.HeartbeatTimeout + (expectedNetworkDelay ?? UnmeasuredNetworkDelay));
     }
 
     /// <summary>Stops a user's heartbeat, as a poll does while it is served.</summary>

@@ -332,7 +332,7 @@ public abstract partial class CometyController : ControllerBase
     {
         try
         {
-            dispatcher.StartHeartbeat(userId, expectedNetworkDelay ?? dispatcher.Options.HeartbeatTimeout * 5);
+            dispatcher.StartHeartbeat(userId, expectedNetworkDelay);
         }
         catch (UnknownUserException)
         {
