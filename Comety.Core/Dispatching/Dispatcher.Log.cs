@@ -41,5 +41,9 @@ public sealed partial class Dispatcher
 
         [LoggerMessage(12, LogLevel.Error, "A timer callback failed.", EventName = "TimerCallbackFailed")]
         public static partial void TimerCallbackFailed(ILogger logger, Exception exception);
+
+        // Debug: the caller is told (CometyController answers 403 and logs that as a warning).
+        [LoggerMessage(13, LogLevel.Debug, "A message from user '{UserId}' to channel '{Channel}' was refused: the user is not subscribed to it.", EventName = "MessageToUnsubscribedChannel")]
+        public static partial void MessageToUnsubscribedChannel(ILogger logger, string userId, string channel);
     }
 }
