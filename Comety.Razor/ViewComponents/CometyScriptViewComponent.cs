@@ -36,6 +36,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
     /// <param name="includeJquery">Whether to load jQuery from Comety's static assets first.</param>
     /// <param name="nonce">The Content-Security-Policy nonce of every rendered script element.</param>
     /// <param name="confirmUser">The user the page is rendered for, whose events so far are confirmed.</param>
+    /// <param name="dispatcher">The dispatcher <paramref name="confirmUser"/> confirms with; the one <c>AddComety</c> registers by default.</param>
     /// <returns>The script elements.</returns>
     public async Task<IViewComponentResult> InvokeAsync(
         string? url = null,
@@ -50,7 +51,8 @@ public sealed class CometyScriptViewComponent : ViewComponent
         double? timeout = null,
         bool includeJquery = false,
         string? nonce = null,
-        string? confirmUser = null)
+        string? confirmUser = null,
+        Dispatcher? dispatcher = null)
     {
         var settings = new CometyScriptSettings
         {
@@ -64,6 +66,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
             TimeoutSeconds = timeout,
             Nonce = nonce,
             ConfirmUser = confirmUser,
+            Dispatcher = dispatcher,
         };
 
         return new HtmlContentViewComponentResult(await _renderer.RenderAsync(HttpContext, settings));

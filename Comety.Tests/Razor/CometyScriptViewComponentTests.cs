@@ -92,6 +92,30 @@ public sealed class CometyScriptViewComponentTests : IDisposable
     }
 
     [Fact]
+    public async Task The_view_component_dispatcher_parameter_confirms_instead_of_the_applications_dispatcher()
+    {
+        using var application = new Dispatcher();
+        using var other = new Dispatcher();
+        _harness.Dispatcher = application;
+        foreach (var dispatcher in new[] { application, other })
+        {
+            await dispatcher.RegisterUserAsync("ann").Bounded();
+        }
+
+        await application.BroadcastAsync("test", Args("chat")).Bounded();
+        for (var i = 0; i < 3; i++)
+        {
+            await other.BroadcastAsync("test", Args("chat")).Bounded();
+        }
+
+        var rendered = await _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates", confirmUser: "ann", dispatcher: other));
+
+        Assert.Equal(3, rendered.Settings.GetProperty("confirm").GetInt64());
+        Assert.Null((await other.PollAsync("ann", TimeSpan.Zero).Bounded()).Events);
+        Assert.Equal([1L], (await application.PollAsync("ann", TimeSpan.Zero).Bounded()).Sequences());
+    }
+
+    [Fact]
     public async Task The_view_component_rejects_confirm_user_without_a_dispatcher()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(
