@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -7,21 +8,56 @@ namespace Comety.Tests.Infrastructure.TestApp;
 /// The test application's pages. <c>/test/page?user=…</c> registers the user if needed, sets its
 /// cookie and renders a page whose <c>&lt;comety-script&gt;</c> records every event in <c>window.received</c>.
 /// </summary>
+/// <remarks>
+/// The query also sets: <c>jquery</c>, a path to the page's own jQuery (on which the page registers a
+/// stand-in plugin, <c>jQuery.fn.testPlugin</c>), or <c>none</c> for no jQuery at all (by default
+/// Comety's, with <c>include-jquery</c>); <c>includeJquery</c>, to ask for Comety's jQuery as well as
+/// the page's own; <c>signedIn=false</c>, for a visitor with no user cookie; <c>register=false</c>, for
+/// a user the server never registers; <c>confirm=false</c>, for a page rendered without
+/// <c>confirm-user</c>, whose first poll gets every event its user has not confirmed; <c>handlers=defaults</c>, to keep comety.js's default handler and
+/// error handler, or <c>default-errors</c>, the default error handler only; <c>csp=true</c>, to serve
+/// the page under a Content-Security-Policy that allows only scripts with the page's nonce.
+/// </remarks>
 [Route("test")]
 public sealed class TestPagesController(Dispatcher dispatcher) : Controller
 {
     [HttpGet("page")]
-    public async Task<IActionResult> Page(string user, bool autoStart = true, string? jquery = null)
+    public async Task<IActionResult> Page(
+        string user,
+        bool autoStart = true,
+        string? jquery = null,
+        bool includeJquery = false,
+        bool signedIn = true,
+        bool register = true,
+        string handlers = "test",
+        bool confirm = true,
+        bool csp = false)
     {
-        if (!dispatcher.IsRegistered(user))
+        var registered = signedIn && register;
+        if (registered)
         {
-            await dispatcher.RegisterUserAsync(user);
+            await dispatcher.EnsureRegisteredAsync(user);
         }
 
-        Response.Cookies.Append(TestUpdatesController.UserCookie, user, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
+        if (signedIn)
+        {
+            Response.Cookies.Append(TestUpdatesController.UserCookie, user, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
+        }
+
+        string? nonce = null;
+        if (csp)
+        {
+            nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+            Response.Headers.ContentSecurityPolicy = $"script-src 'nonce-{nonce}'";
+        }
+
         ViewData["User"] = user;
+        ViewData["ConfirmUser"] = registered && confirm ? user : null;
         ViewData["AutoStart"] = autoStart;
         ViewData["JQuery"] = jquery;
+        ViewData["IncludeJQuery"] = jquery is null || includeJquery;
+        ViewData["Handlers"] = handlers;
+        ViewData["Nonce"] = nonce;
         return View("~/Views/TestPages/Page.cshtml");
     }
 }
