@@ -12,7 +12,7 @@ public sealed partial class Dispatcher
     /// <param name="notify">Whether to post a <c>register-user</c> event, which every user, the new one included, receives.</param>
     /// <param name="cancellationToken">Cancels the registration before it happens.</param>
     /// <returns>A task that completes when the user is registered and the <see cref="LifecycleEvent.Connected"/> handlers have run.</returns>
-    /// <exception cref="DuplicateUserException">The id is already registered.</exception>
+    /// <exception cref="DuplicateUserException">The id is already registered (<see cref="EnsureRegisteredAsync"/> registers only when it is not).</exception>
     public async ValueTask RegisterUserAsync(string userId, bool notify = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
