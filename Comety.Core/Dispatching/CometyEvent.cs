@@ -31,7 +31,12 @@ public sealed class CometyEvent
     /// <param name="args">The event's named arguments; <c>event</c> must be a non-empty string that names its type.</param>
     /// <param name="channel">The channel whose subscribers receive the event, or <see langword="null"/> when it is not for a channel.</param>
     /// <param name="targetUserIds">The only users that receive the event, or <see langword="null"/> when it is not for particular users.</param>
-    /// <exception cref="ArgumentException"><paramref name="args"/> has no <c>event</c> string, or <paramref name="channel"/> is not a valid channel name.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="args"/> has no <c>event</c> string; <paramref name="channel"/> is not a valid
+    /// channel name; or <paramref name="args"/> has a <c>channel</c> argument other than
+    /// <paramref name="channel"/> (without a channel, such an event would reach every user while it
+    /// claims to be for one channel).
+    /// </exception>
     public CometyEvent(
         object? sender,
         IReadOnlyDictionary<string, object?> args,
@@ -144,6 +149,11 @@ public sealed class CometyEvent
         foreach (var (name, value) in args)
         {
             copy[name] = value;
+        }
+
+        if (args.TryGetValue(ChannelArgument, out var named) && !Equals(named, channel))
+        {
+            throw new ArgumentException($"The '{ChannelArgument}' argument is set from the channel an event is posted to; pass the channel as the channel parameter (PostToChannelAsync) instead.", nameof(args));
         }
 
         if (channel is not null)

@@ -10,6 +10,7 @@ public sealed partial class Dispatcher
     /// <param name="cancellationToken">Passed to the <see cref="LifecycleEvent.Subscribed"/> handlers.</param>
     /// <returns><see langword="true"/> when the user was subscribed; <see langword="false"/> when it already was (no event is raised then).</returns>
     /// <exception cref="UnknownUserException">The user is not registered.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="channel"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The channel name is invalid.</exception>
     public async ValueTask<bool> SubscribeAsync(string userId, string channel, CancellationToken cancellationToken = default)
     {
@@ -53,6 +54,7 @@ public sealed partial class Dispatcher
     /// <param name="cancellationToken">Passed to the <see cref="LifecycleEvent.Unsubscribed"/> handlers.</param>
     /// <returns><see langword="true"/> when the user was unsubscribed; <see langword="false"/> when it was not subscribed (no event is raised then).</returns>
     /// <exception cref="UnknownUserException">The user is not registered.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="channel"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">The channel name is invalid.</exception>
     public async ValueTask<bool> UnsubscribeAsync(string userId, string channel, CancellationToken cancellationToken = default)
     {
@@ -93,9 +95,11 @@ public sealed partial class Dispatcher
     /// <summary>Returns the users subscribed to a channel.</summary>
     /// <param name="channel">The channel.</param>
     /// <returns>A snapshot of the subscribers' ids; empty for a channel nobody is subscribed to.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="channel"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The channel name is invalid.</exception>
     public IReadOnlyCollection<string> GetSubscribers(string channel)
     {
-        ArgumentNullException.ThrowIfNull(channel);
+        ChannelName.ThrowIfInvalid(channel, nameof(channel));
         if (!_channels.TryGetValue(channel, out var state))
         {
             return [];

@@ -31,15 +31,22 @@ public sealed partial class Dispatcher
     public IDisposable On(LifecycleEvent lifecycleEvent, Func<LifecycleContext, ValueTask> handler, string? channelPattern = null) =>
         _handlers.Add(lifecycleEvent, handler, channelPattern);
 
-    /// <summary>Hands data a user's page sent to the <see cref="LifecycleEvent.Message"/> handlers.</summary>
+    /// <summary>
+    /// Hands data a user's page sent to the <see cref="LifecycleEvent.Message"/> handlers. A message
+    /// sent to a channel runs them only when the user is subscribed to that channel, so that a page
+    /// cannot speak in a channel it does not (or no longer) hear.
+    /// </summary>
     /// <param name="userId">The sending user's id.</param>
     /// <param name="data">The data.</param>
     /// <param name="channel">The channel the message was sent to, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Passed to the handlers.</param>
-    /// <returns>A task that completes when the handlers have run.</returns>
+    /// <returns>
+    /// <see langword="true"/> when the handlers have run (or none was bound); <see langword="false"/>
+    /// when the message was sent to a channel the user is not subscribed to, and no handler ran.
+    /// </returns>
     /// <exception cref="UnknownUserException">The user is not registered.</exception>
     /// <exception cref="ArgumentException">The channel name is invalid.</exception>
-    public async ValueTask ReceiveMessageAsync(string userId, JsonElement data, string? channel = null, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> ReceiveMessageAsync(string userId, JsonElement data, string? channel = null, CancellationToken cancellationToken = default)
     {
         if (channel is not null)
         {
@@ -47,7 +54,15 @@ public sealed partial class Dispatcher
         }
 
         var user = GetUser(userId);
-        await RaiseAsync(LifecycleEvent.Message, user, channel, data: data, cancellationToken: cancellationToken);
+        var userChannels = ChannelsOf(user);
+        if (channel is not null && Array.IndexOf(userChannels, channel) < 0)
+        {
+            Log.MessageToUnsubscribedChannel(_logger, userId, channel);
+            return false;
+        }
+
+        await RaiseAsync(LifecycleEvent.Message, user, channel, userChannels, data, cancellationToken);
+        return true;
     }
 
     /// <summary>Logs a failure and hands it to the <see cref="LifecycleEvent.Error"/> handlers.</summary>
@@ -202,9 +217,15 @@ public sealed partial class Dispatcher
             return null;
         }
 
-        var context = new LifecycleContext(this, lifecycleEvent, user.Id, channel, data, cancellationToken: cancellationToken);
-        foreach (var handler in handlers)
+        // A context per handler, for its own matched channels; whether to keep a disconnected user
+        // is handed on from one to the next, so that each handler sees (and may undo) the last word.
+        LifecycleContext? context = null;
+        foreach (var (handler, matched) in handlers)
         {
+            context = new LifecycleContext(this, lifecycleEvent, user.Id, channel, matched, data, cancellationToken: cancellationToken)
+            {
+                KeepRegistered = context?.KeepRegistered ?? false,
+            };
             try
             {
                 await handler(context);
@@ -227,9 +248,9 @@ public sealed partial class Dispatcher
         }
 
         var handlers = _handlers.Select(LifecycleEvent.Error, null, user is null ? [] : ChannelsOf(user));
-        var context = new LifecycleContext(this, LifecycleEvent.Error, userId, exception: exception, cancellationToken: cancellationToken);
-        foreach (var handler in handlers)
+        foreach (var (handler, matched) in handlers)
         {
+            var context = new LifecycleContext(this, LifecycleEvent.Error, userId, matchedChannels: matched, exception: exception, cancellationToken: cancellationToken);
             try
             {
                 await handler(context);

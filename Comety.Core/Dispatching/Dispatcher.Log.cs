@@ -44,5 +44,9 @@ public sealed partial class Dispatcher
 
         [LoggerMessage(13, LogLevel.Debug, "A poll of user '{UserId}' was refused: {MaxPollsPerUser} of its polls are waiting already.", EventName = "PollRefused")]
         public static partial void PollRefused(ILogger logger, string userId, int maxPollsPerUser);
+
+        // Debug: the caller is told (CometyController answers 403).
+        [LoggerMessage(14, LogLevel.Debug, "A message from user '{UserId}' to channel '{Channel}' was refused: the user is not subscribed to it.", EventName = "MessageToUnsubscribedChannel")]
+        public static partial void MessageToUnsubscribedChannel(ILogger logger, string userId, string channel);
     }
 }

@@ -19,8 +19,14 @@ public sealed partial class Dispatcher
     /// <param name="args">The event's named arguments; <c>event</c> names its type.</param>
     /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
     /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
-    public ValueTask<long?> PostToChannelAsync(string channel, object? sender, IReadOnlyDictionary<string, object?> args, CancellationToken cancellationToken = default) =>
-        PostAsync(new CometyEvent(sender, args, channel), cancellationToken);
+    /// <exception cref="ArgumentNullException"><paramref name="channel"/> is <see langword="null"/>: a post to no channel would reach every user.</exception>
+    /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid channel name, or <paramref name="args"/> has no <c>event</c> string.</exception>
+    public ValueTask<long?> PostToChannelAsync(string channel, object? sender, IReadOnlyDictionary<string, object?> args, CancellationToken cancellationToken = default)
+    {
+        // Checked here, not left to the event: an event with a null channel is a broadcast.
+        ChannelName.ThrowIfInvalid(channel, nameof(channel));
+        return PostAsync(new CometyEvent(sender, args, channel), cancellationToken);
+    }
 
     /// <summary>Posts an event to one user.</summary>
     /// <param name="userId">The user the event is for.</param>

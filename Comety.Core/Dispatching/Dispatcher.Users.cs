@@ -12,7 +12,7 @@ public sealed partial class Dispatcher
     /// <param name="notify">Whether to post a <c>register-user</c> event, which every user, the new one included, receives.</param>
     /// <param name="cancellationToken">Cancels the registration before it happens.</param>
     /// <returns>A task that completes when the user is registered and the <see cref="LifecycleEvent.Connected"/> handlers have run.</returns>
-    /// <exception cref="DuplicateUserException">The id is already registered.</exception>
+    /// <exception cref="DuplicateUserException">The id is already registered (<see cref="EnsureRegisteredAsync"/> registers only when it is not).</exception>
     public async ValueTask RegisterUserAsync(string userId, bool notify = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
@@ -34,14 +34,111 @@ public sealed partial class Dispatcher
             _deliveryGate.Release();
         }
 
+        await CompleteRegistrationAsync(user, notify, cancellationToken);
+    }
+
+    /// <summary>
+    /// Registers a user unless it is registered already, as a page that any number of requests may
+    /// render at once needs: however many calls race, the user is registered once, and
+    /// <see cref="LifecycleEvent.Connected"/> (and <c>register-user</c>) happens once.
+    /// </summary>
+    /// <param name="userId">The user's id.</param>
+    /// <param name="notify">Whether a registration posts a <c>register-user</c> event, which every user, the new one included, receives.</param>
+    /// <param name="cancellationToken">Cancels the call while it waits for the registration gate or for a leaving user to be gone.</param>
+    /// <returns>
+    /// <see langword="true"/> when this call registered the user, once its
+    /// <see cref="LifecycleEvent.Connected"/> handlers have run; <see langword="false"/> when the user
+    /// was registered already (another call's Connected handlers may still be running).
+    /// </returns>
+    /// <remarks>
+    /// A user that is leaving (being unregistered, or timed out, with its Unsubscribed and Finished
+    /// handlers running) is not registered any more: the call waits until it is gone and then
+    /// registers it afresh, returning <see langword="true"/>. It does not take over the leaving
+    /// user's state: the application's Finished handlers run to the end for the old registration
+    /// before Connected runs for the new one, and the new one starts with no channels and no events.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The id is null or empty.</exception>
+    public async ValueTask<bool> EnsureRegisteredAsync(string userId, bool notify = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        while (true)
+        {
+            ThrowIfDisposed();
+            UserState? added = null;
+            UserState? leaving = null;
+
+            // Registrations take the gate, so a check and an add under it cannot race another
+            // registration; removals only ever take users out.
+            await _deliveryGate.WaitAsync(cancellationToken);
+            try
+            {
+                if (!_users.TryGetValue(userId, out var existing))
+                {
+                    added = new UserState(userId, _lastDelivered, _onHeartbeatDue);
+                    _users[userId] = added;
+                    Interlocked.Increment(ref _userCount);
+                }
+                else if (existing.Leaving)
+                {
+                    leaving = existing;
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            finally
+            {
+                _deliveryGate.Release();
+            }
+
+            if (added is not null)
+            {
+                await CompleteRegistrationAsync(added, notify, cancellationToken);
+                return true;
+            }
+
+            await WaitUntilGoneAsync(leaving!, cancellationToken);
+        }
+    }
+
+    // What follows a registration once the user is in the table.
+    private async ValueTask CompleteRegistrationAsync(UserState user, bool notify, CancellationToken cancellationToken)
+    {
         RestartHeartbeat(user, InitialHeartbeatTimeout);
-        Log.UserRegistered(_logger, userId, user.RegisteredAt);
+        Log.UserRegistered(_logger, user.Id, user.RegisteredAt);
         if (notify)
         {
-            await PostSystemEventAsync("register-user", userId, cancellationToken);
+            await PostSystemEventAsync("register-user", user.Id, cancellationToken);
         }
 
         await RaiseAsync(LifecycleEvent.Connected, user, cancellationToken: cancellationToken);
+    }
+
+    // Waits until a leaving user is out of the table. Its removal wakes the user's waiters (under
+    // the user's lock, so a wake-up cannot slip between the check and the wait) once its handlers
+    // have run, then takes it out without awaiting anything: in that last step, yielding is enough.
+    private async ValueTask WaitUntilGoneAsync(UserState user, CancellationToken cancellationToken)
+    {
+        while (_users.TryGetValue(user.Id, out var current) && ReferenceEquals(current, user))
+        {
+            ThrowIfDisposed();
+            Task? wakeUp;
+            lock (user)
+            {
+                wakeUp = user.Registered ? user.WaitForWakeUp() : null;
+            }
+
+            if (wakeUp is null)
+            {
+                await Task.Yield();
+            }
+            else
+            {
+                // Any wake-up (an event delivered meanwhile, say) only sends the loop round again.
+                await wakeUp.WaitAsync(cancellationToken);
+            }
+        }
     }
 
     /// <summary>

@@ -10,6 +10,7 @@ public sealed class LifecycleContext
         LifecycleEvent lifecycleEvent,
         string? userId,
         string? channel = null,
+        IReadOnlyList<string>? matchedChannels = null,
         JsonElement? data = null,
         Exception? exception = null,
         CancellationToken cancellationToken = default)
@@ -18,6 +19,7 @@ public sealed class LifecycleContext
         Event = lifecycleEvent;
         UserId = userId;
         Channel = channel;
+        MatchedChannels = matchedChannels ?? [];
         Data = data;
         Exception = exception;
         CancellationToken = cancellationToken;
@@ -34,6 +36,22 @@ public sealed class LifecycleContext
 
     /// <summary>Gets the channel joined or left, or the channel a message was sent to; otherwise <see langword="null"/>.</summary>
     public string? Channel { get; }
+
+    /// <summary>
+    /// Gets the channels that made this handler run, in ordinal order: for
+    /// <see cref="LifecycleEvent.Subscribed"/> and <see cref="LifecycleEvent.Unsubscribed"/>, the
+    /// channel joined or left; for a message sent to a channel, that channel (the user is subscribed
+    /// to it: a message to any other channel runs no handler); for the other events, the user's
+    /// channels that the handler's pattern matches. Empty for a handler without a pattern (which runs
+    /// for a user in no channel) and for <see cref="LifecycleEvent.Connected"/>.
+    /// </summary>
+    /// <remarks>
+    /// A handler bound to a pattern that posts only to these channels posts only where the user is
+    /// (or, on <see cref="LifecycleEvent.Unsubscribed"/>, was) subscribed, and never to everyone:
+    /// unlike <see cref="Channel"/>, this is never <see langword="null"/>, including for a message sent
+    /// without a channel, where it holds the user's matching channels.
+    /// </remarks>
+    public IReadOnlyList<string> MatchedChannels { get; }
 
     /// <summary>Gets the data a page sent, for <see cref="LifecycleEvent.Message"/>.</summary>
     public JsonElement? Data { get; }

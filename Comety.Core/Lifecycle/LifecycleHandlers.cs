@@ -48,50 +48,61 @@ internal sealed class LifecycleHandlers
     }
 
     /// <summary>
-    /// Returns the handlers that run for an event. Subscribe and unsubscribe handlers match the
-    /// channel joined or left; the others match the user's channels (a message sent to a channel:
-    /// that channel), and a handler without a pattern runs only for a user with no channels.
+    /// Returns the handlers that run for an event, each with the channels that made it run.
+    /// Subscribe and unsubscribe handlers match the channel joined or left; the others match the
+    /// user's channels (a message sent to a channel: that channel), and a handler without a pattern
+    /// runs only for a user with no channels.
     /// </summary>
-    public List<Func<LifecycleContext, ValueTask>> Select(LifecycleEvent lifecycleEvent, string? channel, IReadOnlyCollection<string> userChannels)
+    public List<(Func<LifecycleContext, ValueTask> Handler, IReadOnlyList<string> MatchedChannels)> Select(
+        LifecycleEvent lifecycleEvent, string? channel, IReadOnlyCollection<string> userChannels)
     {
         var bindings = _bindings[(int)lifecycleEvent];
-        var selected = new List<Func<LifecycleContext, ValueTask>>(bindings.Length);
+        var selected = new List<(Func<LifecycleContext, ValueTask>, IReadOnlyList<string>)>(bindings.Length);
         foreach (var binding in bindings)
         {
-            if (Matches(binding.Pattern, lifecycleEvent, channel, userChannels))
+            if (Match(binding.Pattern, lifecycleEvent, channel, userChannels) is { } matched)
             {
-                selected.Add(binding.Handler);
+                selected.Add((binding.Handler, matched));
             }
         }
 
         return selected;
     }
 
-    private static bool Matches(Regex? pattern, LifecycleEvent lifecycleEvent, string? channel, IReadOnlyCollection<string> userChannels)
+    // The channels a handler runs for, or null when it does not run.
+    private static string[]? Match(Regex? pattern, LifecycleEvent lifecycleEvent, string? channel, IReadOnlyCollection<string> userChannels)
     {
         switch (lifecycleEvent)
         {
             case LifecycleEvent.Connected:
-                return true;
+                return [];
             case LifecycleEvent.Subscribed or LifecycleEvent.Unsubscribed:
-                return pattern is null || pattern.IsMatch(channel!);
+                return pattern is null || pattern.IsMatch(channel!) ? [channel!] : null;
             case LifecycleEvent.Message when channel is not null:
-                return pattern?.IsMatch(channel) ?? false;
+                return pattern is not null && pattern.IsMatch(channel) ? [channel] : null;
             default:
                 if (pattern is null)
                 {
-                    return userChannels.Count == 0;
+                    return userChannels.Count == 0 ? [] : null;
                 }
 
+                List<string>? matched = null;
                 foreach (var userChannel in userChannels)
                 {
                     if (pattern.IsMatch(userChannel))
                     {
-                        return true;
+                        (matched ??= []).Add(userChannel);
                     }
                 }
 
-                return false;
+                if (matched is null)
+                {
+                    return null;
+                }
+
+                // In a stable order, whatever order the user's set keeps them in.
+                matched.Sort(StringComparer.Ordinal);
+                return [.. matched];
         }
     }
 

@@ -33,6 +33,13 @@ public abstract partial class CometyController : ControllerBase
 {
     private const string ProblemContentType = "application/problem+json";
 
+    // The problem member that tells a script which 403 it got (PROTOCOL.md): a page with no user
+    // must never reload itself, one whose user is unknown may reload once to register again.
+    private const string ReasonMember = "reason";
+    private const string NoUserReason = "no-user";
+    private const string NotRegisteredReason = "not-registered";
+    private const string NotSubscribedReason = "not-subscribed";
+
     private CometyOptions? _options;
     private ILogger? _logger;
     private TimeProvider? _clock;
@@ -247,7 +254,12 @@ public abstract partial class CometyController : ControllerBase
                     await dispatcher.UnsubscribeAsync(userId, request.Channel!, aborted);
                     break;
                 default:
-                    await dispatcher.ReceiveMessageAsync(userId, request.Data, request.Channel, aborted);
+                    if (!await dispatcher.ReceiveMessageAsync(userId, request.Data, request.Channel, aborted))
+                    {
+                        // Refused, not ignored with a 204: the page learns its message went nowhere.
+                        return Reject(StatusCodes.Status403Forbidden, "Not subscribed", $"User '{userId}' is not subscribed to '{request.Channel}' and may not send to it.", userId, NotSubscribedReason);
+                    }
+
                     break;
             }
 
@@ -373,7 +385,7 @@ public abstract partial class CometyController : ControllerBase
 
         if (string.IsNullOrEmpty(id))
         {
-            failure = Reject(StatusCodes.Status403Forbidden, "No user", "No user could be identified for this request.", null);
+            failure = Reject(StatusCodes.Status403Forbidden, "No user", "No user could be identified for this request.", null, NoUserReason);
             return false;
         }
 
@@ -455,7 +467,7 @@ public abstract partial class CometyController : ControllerBase
     }
 
     private ObjectResult NotRegistered(string userId) =>
-        Reject(StatusCodes.Status403Forbidden, "Not registered", $"User '{userId}' is not registered (any more); reload the page.", userId);
+        Reject(StatusCodes.Status403Forbidden, "Not registered", $"User '{userId}' is not registered (any more); reload the page.", userId, NotRegisteredReason);
 
     // A page may ask for any channel as often as it likes: a refusal is the policy at work, not a
     // failure, so it is logged at Debug, where one client cannot flood the logs with it.
@@ -465,10 +477,10 @@ public abstract partial class CometyController : ControllerBase
         return ProblemResult(StatusCodes.Status403Forbidden, title, detail);
     }
 
-    private ObjectResult Reject(int status, string title, string detail, string? userId)
+    private ObjectResult Reject(int status, string title, string detail, string? userId, string? reason = null)
     {
         Log.RequestRejected(Logger, Request.Method, userId, status, detail);
-        return ProblemResult(status, title, detail);
+        return ProblemResult(status, title, detail, reason);
     }
 
     private async Task<IActionResult> FailAsync(Dispatcher dispatcher, string userId, Exception exception)
@@ -493,9 +505,14 @@ public abstract partial class CometyController : ControllerBase
         return ProblemResult(StatusCodes.Status500InternalServerError, "Server error", "The server failed to handle the request.");
     }
 
-    private static ObjectResult ProblemResult(int status, string title, string detail)
+    private static ObjectResult ProblemResult(int status, string title, string detail, string? reason = null)
     {
         var problem = new ProblemDetails { Status = status, Title = title, Detail = detail };
+        if (reason is not null)
+        {
+            problem.Extensions[ReasonMember] = reason;
+        }
+
         return new ObjectResult(problem)
         {
             StatusCode = status,

@@ -20,7 +20,9 @@ public static class CometyServiceCollectionExtensions
     /// <see cref="CometyController"/> subclasses to use.
     /// Services already registered (a <see cref="TimeProvider"/>, an <see cref="IEventLog"/>, a
     /// <see cref="Dispatcher"/>) are kept. When the application starts stopping, the dispatcher is
-    /// disposed, so that waiting polls end at once instead of holding up the shutdown. Polls of a
+    /// disposed, so that waiting polls end at once instead of holding up the shutdown. When it starts,
+    /// one Information line in the <c>Comety.Dispatcher</c> category says that Comety serves, with its
+    /// main settings. Polls of a
     /// <see cref="CometyController"/> with no application filters are served without MVC's action
     /// invoker (a routing policy swaps in a twin of the controller's endpoint, with its metadata).
     /// </summary>
@@ -59,6 +61,7 @@ public static class CometyServiceCollectionExtensions
             provider.GetService<ILogger<Dispatcher>>(),
             provider.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DispatcherShutdown>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CometyStartupLog>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, PollEndpointPolicy>());
         return services;
     }

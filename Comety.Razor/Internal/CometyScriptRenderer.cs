@@ -57,18 +57,24 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         var pathBase = httpContext.Request.PathBase;
         if (settings.RenderTiming)
         {
-            content.AppendHtml(Inline(settings.Nonce, $"(window.CometyTiming = window.CometyTiming || {{}}).{apiName} = Date.now();"));
+            // Keeps an earlier mark: an early element in <head> starts the timing, the main one's
+            // snippet (rendered by default) must not restart it.
+            content.AppendHtml(Inline(settings.Nonce, $"window.CometyTiming = window.CometyTiming || {{}}; window.CometyTiming.{apiName} = window.CometyTiming.{apiName} || Date.now();"));
         }
 
         if (settings.IncludeJQuery)
         {
-            content.AppendHtml(External(settings.Nonce, pathBase.Add(JQueryPath)));
+            // The application's HTML encoder, as the rest of the page is written with (MVC registers it).
+            var htmlEncoder = httpContext.RequestServices.GetService<HtmlEncoder>() ?? HtmlEncoder.Default;
+            content.AppendHtml(Inline(settings.Nonce, JQueryIfMissing(settings.Nonce, pathBase.Add(JQueryPath), htmlEncoder)));
         }
 
         if (settings.RenderApi)
         {
+            // typeof, not the bare name: without jQuery the bare name is a ReferenceError that hides
+            // comety.js's own message, and window[name] would miss a top-level let or const.
             content.AppendHtml(External(settings.Nonce, pathBase.Add(ScriptPath)));
-            content.AppendHtml(Inline(settings.Nonce, $"var {apiName} = Comety.create({jqueryName}, {Settings(httpContext, settings, apiName, timeout, confirm)});"));
+            content.AppendHtml(Inline(settings.Nonce, $"var {apiName} = Comety.create(typeof {jqueryName} === \"undefined\" ? undefined : {jqueryName}, {Settings(httpContext, settings, apiName, timeout, confirm)});"));
         }
 
         return Task.FromResult<IHtmlContent>(content);
@@ -119,6 +125,22 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         }
 
         return json.Append('}').ToString();
+    }
+
+    // Loads Comety's jQuery only when the page has none: a second jQuery would replace the page's
+    // window.jQuery and $, and the plugins (jquery-validation, say) registered on it. document.write,
+    // because only a parser-inserted script runs before comety.js and the line that creates the API;
+    // the element it writes is the HTML of an external script (attributes HTML-encoded, nonce
+    // included, since a Content-Security-Policy nonce covers no script a page writes without one),
+    // JavaScript-encoded as a whole, so that no value can end the string or the script element.
+    private string JQueryIfMissing(string? nonce, PathString src, HtmlEncoder htmlEncoder)
+    {
+        using var html = new StringWriter(CultureInfo.InvariantCulture);
+        var script = External(nonce, src);
+        script.RenderStartTag().WriteTo(html, htmlEncoder);
+
+        // The end tag as JavaScript escapes, so that "</script" never appears in this script's text.
+        return $"if (typeof window.jQuery === \"undefined\") {{ document.write(\"{javaScriptEncoder.Encode(html.ToString())}\" + \"\\u003C/script\\u003E\"); }}";
     }
 
     private static TagBuilder External(string? nonce, PathString src)

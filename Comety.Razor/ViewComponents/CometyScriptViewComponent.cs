@@ -36,6 +36,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
     /// <param name="includeJquery">Whether to load jQuery from Comety's static assets first.</param>
     /// <param name="nonce">The Content-Security-Policy nonce of every rendered script element.</param>
     /// <param name="resumeAfter">The page's position, <see cref="Dispatcher.LastSequence"/> read with the page's data; read at render when <see langword="null"/>.</param>
+    /// <param name="dispatcher">The dispatcher the position is read from; the one <c>AddComety</c> registers by default.</param>
     /// <returns>The script elements.</returns>
     public async Task<IViewComponentResult> InvokeAsync(
         string? url = null,
@@ -50,7 +51,8 @@ public sealed class CometyScriptViewComponent : ViewComponent
         double? timeout = null,
         bool includeJquery = false,
         string? nonce = null,
-        long? resumeAfter = null)
+        long? resumeAfter = null,
+        Dispatcher? dispatcher = null)
     {
         var settings = new CometyScriptSettings
         {
@@ -64,6 +66,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
             TimeoutSeconds = timeout,
             Nonce = nonce,
             ResumeAfter = resumeAfter,
+            Dispatcher = dispatcher,
         };
 
         return new HtmlContentViewComponentResult(await _renderer.RenderAsync(HttpContext, settings));

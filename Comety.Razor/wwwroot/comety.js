@@ -10,7 +10,7 @@
 
     function create($, settings) {
         if (!$ || typeof $.ajax !== 'function') {
-            throw new Error('Comety needs jQuery: load it before comety.js (or use include-jquery).');
+            throw new Error('Comety needs jQuery: load it before comety.js, use include-jquery, or name the variable that holds it with jquery-name.');
         }
 
         settings = settings || {};
@@ -33,25 +33,97 @@
             }
         }
 
+        // Set once this page has asked to reload itself: what happens after that is the next page's.
+        var reloading = false;
+
+        // The mark a page leaves in its tab before it reloads itself, one per updates URL.
+        function reloadMarkKey(url) {
+            return 'Comety.reloaded:' + url;
+        }
+
+        // The tab's sessionStorage, or null where the browser refuses it (merely reading it throws
+        // in some privacy settings and sandboxed frames).
+        function tabStorage() {
+            try {
+                return window.sessionStorage || null;
+            } catch (e) {
+                return null;
+            }
+        }
+
+        // Reloads the page, at most once until a poll succeeds again. A page reloads itself because
+        // the server no longer knows it (403, 409) or, by default, to show new events; the reloaded
+        // page comes from the same server, so when it fails the same way, reloading again would only
+        // repeat it as fast as the server answers, forever (a signed-out page reloaded 74 times in
+        // 6 s). So the page leaves a mark in sessionStorage (which outlives a reload, and belongs to
+        // the tab) before it reloads, and a page that finds the mark stops instead and says so: it
+        // needs a person now. A poll that succeeds while the loop goes on removes the mark. Without
+        // sessionStorage there is no way to tell a loop, so the page never reloads itself.
+        function reloadOnce(loopParams, why, advice) {
+            var key = reloadMarkKey(loopParams.url);
+            var storage = tabStorage();
+            var earlier = null;
+            try {
+                earlier = storage ? storage.getItem(key) : null;
+                if (storage && earlier === null) {
+                    storage.setItem(key, why);
+                    if (storage.getItem(key) === why) {
+                        reloading = true;
+                        window.location.reload();
+                        return;
+                    }
+                }
+            } catch (e) {
+                // Storage full or refused: no mark, so no reload.
+            }
+            api.stopUpdates();
+            log('error', 'updates stopped: ' + why + (earlier !== null
+                ? ', again after the page reloaded itself for it. It will not reload itself again; '
+                : ', and without sessionStorage the page does not reload itself (it could not tell a reload loop). ') +
+                advice);
+        }
+
+        // The `reason` member of a problem+json answer (PROTOCOL.md), or null.
+        function problemReason(jqXHR) {
+            var body = jqXHR.responseJSON;
+            if (body === undefined && typeof jqXHR.responseText === 'string') {
+                try {
+                    body = JSON.parse(jqXHR.responseText);
+                } catch (e) {
+                    body = null;
+                }
+            }
+            return body && typeof body.reason === 'string' ? body.reason : null;
+        }
+
         api.defaults = {
             // The updates URL, served by a CometyController subclass.
             url: settings.url,
             // Seconds a poll may take before the browser gives up; the server answers within half of it.
             timeout: typeof settings.timeout === 'number' ? settings.timeout : 10,
             // Receives the events of a response; returns how many it consumed. 0 stops the loop.
-            handler: function () {
-                window.location.reload();
+            // By default the page reloads to show them (at most once until a poll succeeds again).
+            handler: function (events, loopParams) {
+                reloadOnce(loopParams || api.defaults, 'events arrived',
+                    'set ' + name + '.defaults.handler to handle events without reloading, or reload the page.');
                 return 0;
             },
-            // Receives every failed request. By default a page the server no longer knows reloads.
-            errorHandler: function (jqXHR, textStatus, errorThrown) {
-                if (jqXHR && (jqXHR.status === 403 || jqXHR.status === 409)) {
-                    window.location.reload();
+            // Receives every failed request. By default a page the server no longer knows reloads
+            // (at most once until a poll succeeds again); a page nobody is signed in for never does.
+            errorHandler: function (jqXHR, textStatus, errorThrown, loopParams) {
+                var status = jqXHR ? jqXHR.status : 0;
+                if (status === 403 && problemReason(jqXHR) === 'no-user') {
+                    log('info', 'updates stopped: nobody is signed in on this page (403 no-user), so it does not reload itself.');
+                } else if (status === 403 || status === 409) {
+                    reloadOnce(loopParams || api.defaults,
+                        status === 409 ? 'the page fell too far behind (409)' : 'the server does not know this page\'s user (403 ' + (problemReason(jqXHR) || 'not-registered') + ')',
+                        'reload the page to try again.');
                 } else {
-                    log('warn', 'updates failed (' + (jqXHR ? jqXHR.status : '?') + ' ' + textStatus + ')', errorThrown);
+                    log('warn', 'updates failed (' + status + ' ' + textStatus + ')', errorThrown);
                 }
             },
-            // Milliseconds before the first retry after a network or server error; doubles up to maxRetryDelay.
+            // Milliseconds (not seconds, unlike timeout) before the first retry after a network or
+            // server error; the delay doubles after each failure up to maxRetryDelay, also in milliseconds.
             retryDelay: 1000,
             maxRetryDelay: 30000
         };
@@ -248,6 +320,25 @@
             resumeOnShow = null;
             if (event.originalEvent && event.originalEvent.persisted && loopParams !== null && running === null) {
                 api.startUpdates(loopParams);
+            }
+        });
+        // A poll that succeeded while the loop goes on (the handler neither reloaded the page nor
+        // stopped the loop) shows the page works: its reload mark goes, so that later trouble may
+        // reload it once again. jQuery's global ajaxSuccess comes after the poll's own callbacks, so
+        // the handler has decided by then. (With jQuery's global events turned off the mark stays,
+        // and later trouble in this tab stops the page instead of reloading it: never a loop.)
+        $(window.document).on('ajaxSuccess', function (event, jqXHR, ajaxSettings) {
+            if (running === null || reloading || !ajaxSettings || ajaxSettings.type !== 'GET'
+                || String(ajaxSettings.url).split('?')[0] !== String(running.url).split('?')[0]) {
+                return;
+            }
+            var storage = tabStorage();
+            try {
+                if (storage) {
+                    storage.removeItem(reloadMarkKey(running.url));
+                }
+            } catch (e) {
+                // Nothing to remove where storage is refused.
             }
         });
         if (settings.autoStart) {

@@ -76,6 +76,8 @@ public sealed class LifecycleTests : IDisposable
         }, "^room-");
         Record(LifecycleEvent.Message, "plain");
         await _dispatcher.RegisterUserAsync("u1").Bounded();
+        await _dispatcher.SubscribeAsync("u1", "room-9").Bounded();
+        await _dispatcher.SubscribeAsync("u1", "lobby").Bounded();
 
         await _dispatcher.ReceiveMessageAsync("u1", JsonDocument.Parse("42").RootElement, "room-9").Bounded();
         await _dispatcher.ReceiveMessageAsync("u1", JsonDocument.Parse("43").RootElement, "lobby").Bounded();

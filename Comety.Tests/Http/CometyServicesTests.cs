@@ -197,6 +197,32 @@ public sealed class CometyServicesTests
         Assert.Equal(9, provider.GetRequiredService<IOptions<CometyOptions>>().Value.MaxBacklog);
     }
 
+    [Fact]
+    public async Task Starting_the_application_logs_one_information_line_that_Comety_serves_with_its_settings()
+    {
+        await using var host = await TestHost.StartAsync(new TestHostOptions { HeartbeatTimeout = TimeSpan.FromSeconds(7), MaxBacklog = 50 }).Bounded();
+
+        var started = Assert.Single(host.Logs.Entries, e => e.EventName == "CometyStarted");
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, started.Level);
+        Assert.Equal(typeof(Dispatcher).FullName, started.Category);
+        Assert.Equal(
+            "Comety is serving: heartbeat timeout 7 s, poll timeout 10 s (at most 300 s, held for 0.5 of it), backlog 50 events per user, 100000 retained in all, timeouts announced: False.",
+            started.Message);
+    }
+
+    [Fact]
+    public async Task Comety_also_starts_in_a_plain_service_collection_without_logging()
+    {
+        using var provider = new ServiceCollection().AddComety().BuildServiceProvider(Validating);
+
+        foreach (var service in provider.GetServices<IHostedService>())
+        {
+            await service.StartAsync(CancellationToken.None).Bounded();
+        }
+
+        Assert.Single(provider.GetServices<IHostedService>().OfType<Comety.Internal.CometyStartupLog>());
+    }
+
     private static IConfiguration Configuration(Dictionary<string, string?> values) =>
         new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 }

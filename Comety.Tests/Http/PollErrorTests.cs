@@ -19,6 +19,9 @@ public sealed class PollErrorTests
 
         var problem = await response.AssertProblemAsync(HttpStatusCode.Forbidden);
         Assert.Equal("No user", problem.Title());
+
+        // What tells comety.js never to reload a signed-out visitor's page.
+        Assert.Equal("no-user", problem.GetProperty("reason").GetString());
     }
 
     [Fact]
@@ -32,6 +35,7 @@ public sealed class PollErrorTests
 
         var problem = await response.AssertProblemAsync(HttpStatusCode.Forbidden);
         Assert.Equal("Not registered", problem.Title());
+        Assert.Equal("not-registered", problem.GetProperty("reason").GetString());
         Assert.False(host.Dispatcher.IsRegistered("mallory"));
     }
 
@@ -49,6 +53,7 @@ public sealed class PollErrorTests
 
         var problem = await response.AssertProblemAsync(HttpStatusCode.Forbidden);
         Assert.Equal("Not registered", problem.Title());
+        Assert.Equal("not-registered", problem.GetProperty("reason").GetString());
     }
 
     [Fact]

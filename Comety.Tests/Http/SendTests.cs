@@ -74,6 +74,10 @@ public sealed class SendTests
     {
         await using var host = await TestHost.StartAsync(WithoutAntiforgery()).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+
+        // A message may go only to a channel its sender is in; the other one must not match.
+        await host.Dispatcher.SubscribeAsync("ann", "room-1").Bounded();
+        await host.Dispatcher.SubscribeAsync("ann", "game-1").Bounded();
         var matching = new TaskCompletionSource<(string? User, string? Channel, string? Data)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var others = new List<string>();
         using var rooms = host.Dispatcher.On(LifecycleEvent.Message, context =>

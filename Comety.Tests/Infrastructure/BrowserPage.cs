@@ -24,10 +24,15 @@ public sealed class BrowserPage : IAsyncDisposable
 
     private const string UpdatesPath = "/test/updates";
 
+    private const string PagePath = "/test/page";
+
     private readonly IBrowserContext _context;
     private readonly bool _ownsContext;
     private readonly ConcurrentQueue<IRequest> _updates = new();
+    private readonly ConcurrentQueue<IRequest> _pageLoads = new();
     private readonly ConcurrentQueue<string> _console = new();
+    private readonly Lock _waitersLock = new();
+    private readonly List<(Func<string, bool> Matches, TaskCompletionSource<string> Seen)> _consoleWaiters = [];
 
     public BrowserPage(IBrowserContext context, IPage page, bool ownsContext = true)
     {
@@ -40,9 +45,13 @@ public sealed class BrowserPage : IAsyncDisposable
             {
                 _updates.Enqueue(request);
             }
+            else if (request.IsNavigationRequest && new Uri(request.Url).AbsolutePath == PagePath)
+            {
+                _pageLoads.Enqueue(request);
+            }
         };
-        page.Console += (_, message) => _console.Enqueue($"{message.Type}: {message.Text}");
-        page.PageError += (_, error) => _console.Enqueue($"page error: {error}");
+        page.Console += (_, message) => Note($"{message.Type}: {message.Text}");
+        page.PageError += (_, error) => Note($"page error: {error}");
         page.Response += (_, response) =>
         {
             if (response.Status >= 400)
@@ -60,6 +69,9 @@ public sealed class BrowserPage : IAsyncDisposable
     /// <summary>The sends (<c>POST</c>s to the updates URL) the page made so far, in order.</summary>
     public IReadOnlyList<IRequest> Sends => [.. _updates.Where(static r => r.Method == "POST")];
 
+    /// <summary>How many times the browser asked for the test page: the first load, and every reload since.</summary>
+    public int PageLoads => _pageLoads.Count;
+
     /// <summary>Whether a request goes to the updates URL.</summary>
     public static bool IsUpdates(IRequest request) => new Uri(request.Url).AbsolutePath == UpdatesPath;
 
@@ -69,9 +81,13 @@ public sealed class BrowserPage : IAsyncDisposable
             ? long.Parse(value.ToString(), CultureInfo.InvariantCulture)
             : null;
 
-    /// <summary>Opens the test page for <paramref name="user"/> (which registers it) with jQuery from <paramref name="jquery"/>, or the library's own.</summary>
+    /// <summary>
+    /// Opens the test page for <paramref name="user"/> (which registers it) with jQuery from
+    /// <paramref name="jquery"/>, or the library's own; <paramref name="more"/> adds settings of the
+    /// test page's query (see <c>TestPagesController</c>).
+    /// </summary>
     /// <param name="postBetween">When given, the server posts an event of this type after reading the page's position and before rendering it.</param>
-    public async Task OpenAsync(string user, string? jquery = null, bool autoStart = true, string? postBetween = null)
+    public async Task OpenAsync(string user, string? jquery = null, bool autoStart = true, IReadOnlyDictionary<string, string?>? more = null, string? postBetween = null)
     {
         var query = new Dictionary<string, string?> { ["user"] = user, ["autoStart"] = autoStart ? "true" : "false" };
         if (jquery is not null)
@@ -84,9 +100,42 @@ public sealed class BrowserPage : IAsyncDisposable
             query["postBetween"] = postBetween;
         }
 
-        var response = await Page.GotoAsync(QueryHelpers.AddQueryString("/test/page", query)).Bounded();
+        foreach (var (name, value) in more ?? new Dictionary<string, string?>())
+        {
+            query[name] = value;
+        }
+
+        var response = await Page.GotoAsync(QueryHelpers.AddQueryString(PagePath, query)).Bounded();
         Assert.True(response is { Ok: true }, $"The test page failed to load: {response?.Status}.");
         Assert.Equal(user, await Page.InnerTextAsync("#user").Bounded());
+    }
+
+    /// <summary>
+    /// Waits until the page (any load of it) writes a console message or throws an error whose text
+    /// contains <paramref name="text"/>, and returns it as <see cref="DescribeAsync"/> lists it.
+    /// </summary>
+    public async Task<string> WaitForConsoleAsync(string text)
+    {
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool Matches(string message) => message.Contains(text, StringComparison.Ordinal);
+        lock (_waitersLock)
+        {
+            if (_console.FirstOrDefault(Matches) is { } earlier)
+            {
+                return earlier;
+            }
+
+            _consoleWaiters.Add((Matches, seen));
+        }
+
+        try
+        {
+            return await seen.Task.WaitAsync(TimeSpan.FromMilliseconds(Timeout));
+        }
+        catch (TimeoutException e)
+        {
+            throw new Xunit.Sdk.XunitException($"Waited {Timeout} ms in vain for a console message with '{text}'.{Environment.NewLine}{await DescribeAsync()}", e);
+        }
     }
 
     /// <summary>Runs a JavaScript expression or function in the page and returns its value.</summary>
@@ -153,7 +202,7 @@ public sealed class BrowserPage : IAsyncDisposable
 
         return string.Join(
             Environment.NewLine,
-            [$"page state: {state}", "updates requests:", .. _updates.Select(static r => $"  {r.Method} {r.Url}"), "console:", .. _console.Select(static m => $"  {m}")]);
+            [$"page state: {state}", $"page loads: {PageLoads}", "updates requests:", .. _updates.Select(static r => $"  {r.Method} {r.Url}"), "console:", .. _console.Select(static m => $"  {m}")]);
     }
 
     /// <summary>Opens another tab in the same browser context: the same cookies, so the same user.</summary>
@@ -168,6 +217,21 @@ public sealed class BrowserPage : IAsyncDisposable
         else
         {
             await Page.CloseAsync().Bounded();
+        }
+    }
+
+    private void Note(string message)
+    {
+        lock (_waitersLock)
+        {
+            _console.Enqueue(message);
+            foreach (var (matches, seen) in _consoleWaiters)
+            {
+                if (matches(message))
+                {
+                    seen.TrySetResult(message);
+                }
+            }
         }
     }
 }

@@ -72,7 +72,7 @@ public sealed class PackageTests(PackedComety packed) : IClassFixture<PackedCome
         Assert.True(page.StatusCode == HttpStatusCode.OK, $"GET / answered {(int)page.StatusCode}: {html}\nThe application logged:\n{app.Output}");
         var scripts = RenderedScripts.Parse(html);
         Assert.Equal(
-            ["timing comety", $"src {StaticAssets}/lib/jquery/dist/jquery.min.js", $"src {StaticAssets}/comety.js", "create comety jQuery"],
+            ["timing comety", $"if-no-jquery src {StaticAssets}/lib/jquery/dist/jquery.min.js", $"src {StaticAssets}/comety.js", "create comety jQuery"],
             scripts.Kinds);
         Assert.Equal(ConsumerApp.UpdatesPath, scripts.Settings.GetProperty("url").GetString());
 

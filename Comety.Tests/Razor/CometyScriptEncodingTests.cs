@@ -55,6 +55,13 @@ public sealed class CometyScriptEncodingTests : IDisposable
         // HTML reads a NUL character reference as U+FFFD: no encoder can carry a NUL through, nor needs to.
         Assert.All(rendered.Scripts, script => Assert.Equal(nonce.Replace('\0', '\uFFFD'), script.GetAttribute("nonce")));
         Assert.All(rendered.Scripts, script => Assert.Equal(1, script.Attributes.Length - (script.HasAttribute("src") ? 1 : 0)));
+
+        // The jQuery element the page writes when it has none carries the nonce too, and the line
+        // that writes it stays one JavaScript string.
+        var written = Assert.Single(rendered.WrittenScripts);
+        Assert.Equal(nonce.Replace('\0', '\uFFFD'), written.GetAttribute("nonce"));
+        Assert.Equal(["nonce", "src"], written.Attributes.Select(attribute => attribute.Name).Order(StringComparer.Ordinal));
+        AssertSafeScriptText(rendered.Scripts[rendered.Kinds.ToList().FindIndex(kind => kind.StartsWith("if-no-jquery", StringComparison.Ordinal))].Text);
     }
 
     [Theory]
@@ -89,7 +96,7 @@ public sealed class CometyScriptEncodingTests : IDisposable
         Assert.Equal(
             [
                 "timing comety",
-                "src /_content/Comety.Razor/lib/jquery/dist/jquery.min.js",
+                "if-no-jquery src /_content/Comety.Razor/lib/jquery/dist/jquery.min.js",
                 "src /_content/Comety.Razor/comety.js",
                 "create comety jQuery",
             ],

@@ -75,6 +75,7 @@ public sealed class CometyScriptPageTests
             Assert.Equal(Hostile, region.Settings.GetProperty("url").GetString());
             Assert.All(region.Scripts, script => Assert.Equal(Hostile, script.GetAttribute("nonce")));
             Assert.All(region.Scripts, script => Assert.DoesNotContain('<', script.Text));
+            Assert.Equal(Hostile, Assert.Single(region.WrittenScripts).GetAttribute("nonce"));
         }
     }
 
@@ -93,7 +94,7 @@ public sealed class CometyScriptPageTests
         var body = RenderedScripts.Within(page.Body!);
         Assert.Equal(["timing comety"], head.Kinds);
         Assert.Equal(
-            ["src /_content/Comety.Razor/lib/jquery/dist/jquery.min.js", "src /_content/Comety.Razor/comety.js", "create comety jQuery"],
+            ["if-no-jquery src /_content/Comety.Razor/lib/jquery/dist/jquery.min.js", "src /_content/Comety.Razor/comety.js", "create comety jQuery"],
             body.Kinds);
         Assert.All(page.Scripts, script => Assert.Equal("n0nce", script.GetAttribute("nonce")));
         var settings = body.Settings;
@@ -123,7 +124,7 @@ public sealed class CometyScriptPageTests
 
         var body = RenderedScripts.Within(page.Body!);
         Assert.Equal(
-            ["src /base/_content/Comety.Razor/lib/jquery/dist/jquery.min.js", "src /base/_content/Comety.Razor/comety.js", "create comety jQuery"],
+            ["if-no-jquery src /base/_content/Comety.Razor/lib/jquery/dist/jquery.min.js", "src /base/_content/Comety.Razor/comety.js", "create comety jQuery"],
             body.Kinds);
         Assert.Equal("/base/razor-tests/lobby/updates", body.Settings.GetProperty("url").GetString());
         await AssertServedScriptsAsync(client, page);

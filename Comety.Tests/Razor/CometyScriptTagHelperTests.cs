@@ -16,7 +16,7 @@ namespace Comety.Tests.Razor;
 public sealed class CometyScriptTagHelperTests : IDisposable
 {
     private const string CometyJs = "src HtmlEncode[[/_content/Comety.Razor/comety.js]]";
-    private const string JQueryJs = "src HtmlEncode[[/_content/Comety.Razor/lib/jquery/dist/jquery.min.js]]";
+    private const string JQueryJs = "if-no-jquery src HtmlEncode[[/_content/Comety.Razor/lib/jquery/dist/jquery.min.js]]";
 
     private readonly ScriptHarness _harness = new();
 
@@ -30,7 +30,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
         rendered.AssertOnlyScripts(3);
         Assert.Equal(["timing comety", CometyJs, "create comety jQuery"], rendered.Kinds);
         Assert.Equal(
-            """var comety = Comety.create(jQuery, {"name": "comety", "url": "JavaScriptEncode[[/chat/updates]]", "timeout": 10, "autoStart": false});""",
+            """var comety = Comety.create(typeof jQuery === "undefined" ? undefined : jQuery, {"name": "comety", "url": "JavaScriptEncode[[/chat/updates]]", "timeout": 10, "autoStart": false});""",
             rendered.CreateScript.Text);
         Assert.All(rendered.Scripts, script => Assert.False(script.HasAttribute("nonce")));
     }
@@ -245,7 +245,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
         Assert.Equal(
             [
                 "timing comety",
-                "src HtmlEncode[[/app/_content/Comety.Razor/lib/jquery/dist/jquery.min.js]]",
+                "if-no-jquery src HtmlEncode[[/app/_content/Comety.Razor/lib/jquery/dist/jquery.min.js]]",
                 "src HtmlEncode[[/app/_content/Comety.Razor/comety.js]]",
                 "create comety jQuery",
             ],
@@ -333,6 +333,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
 
         rendered.AssertOnlyScripts(4);
         Assert.All(rendered.Scripts, script => Assert.Equal("HtmlEncode[[r4nd0m]]", script.GetAttribute("nonce")));
+        Assert.Equal("HtmlEncode[[r4nd0m]]", Assert.Single(rendered.WrittenScripts).GetAttribute("nonce"));
     }
 
     [Theory]
@@ -349,6 +350,33 @@ public sealed class CometyScriptTagHelperTests : IDisposable
 
         rendered.AssertOnlyScripts(4);
         Assert.All(rendered.Scripts, script => Assert.False(script.HasAttribute("nonce")));
+        Assert.False(Assert.Single(rendered.WrittenScripts).HasAttribute("nonce"));
+    }
+
+    [Fact]
+    public async Task Include_jquery_writes_a_jquery_script_element_only_when_the_page_has_no_jquery()
+    {
+        var rendered = await _harness.RenderAsync(tag =>
+        {
+            tag.Url = "/chat/updates";
+            tag.IncludeJQuery = true;
+        });
+
+        // A page with its own jQuery (and plugins on it) keeps it: Comety's would replace window.jQuery.
+        Assert.DoesNotContain(rendered.Scripts, script => script.HasAttribute("src") && script.GetAttribute("src")!.Contains("jquery", StringComparison.Ordinal));
+        Assert.Equal(
+            """if (typeof window.jQuery === "undefined") { document.write("JavaScriptEncode[[<script src="HtmlEncode[[/_content/Comety.Razor/lib/jquery/dist/jquery.min.js]]">]]" + "\u003C/script\u003E"); }""",
+            rendered.Scripts[1].Text);
+    }
+
+    [Fact]
+    public async Task The_timing_snippet_keeps_a_mark_an_earlier_snippet_set()
+    {
+        var rendered = await _harness.RenderAsync(tag => tag.RenderApi = false);
+
+        Assert.Equal(
+            "window.CometyTiming = window.CometyTiming || {}; window.CometyTiming.comety = window.CometyTiming.comety || Date.now();",
+            Assert.Single(rendered.Scripts).Text);
     }
 
     [Fact]
@@ -565,7 +593,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
         });
 
         Assert.Equal(
-            """var chat = Comety.create($, {"name": "chat", "url": "JavaScriptEncode[[/chat/updates]]", "timeout": 4, "autoStart": true, "confirm": 1, "antiforgery": {"header": "JavaScriptEncode[[X-Token]]", "token": "JavaScriptEncode[[t0ken]]"}});""",
+            """var chat = Comety.create(typeof $ === "undefined" ? undefined : $, {"name": "chat", "url": "JavaScriptEncode[[/chat/updates]]", "timeout": 4, "autoStart": true, "confirm": 1, "antiforgery": {"header": "JavaScriptEncode[[X-Token]]", "token": "JavaScriptEncode[[t0ken]]"}});""",
             rendered.CreateScript.Text);
         Assert.Equal(JsonValueKind.Object, rendered.Settings.ValueKind);
     }

@@ -92,6 +92,28 @@ public sealed class CometyScriptViewComponentTests : IDisposable
         Assert.Equal(2, readAtRender.Settings.GetProperty("confirm").GetInt64());
     }
 
+    [Fact]
+    public async Task The_view_component_dispatcher_parameter_reads_the_position_instead_of_the_applications_dispatcher()
+    {
+        using var application = new Dispatcher();
+        using var other = new Dispatcher();
+        _harness.Dispatcher = application;
+        foreach (var dispatcher in new[] { application, other })
+        {
+            await dispatcher.RegisterUserAsync("ann").Bounded();
+        }
+
+        await application.BroadcastAsync("test", Args("chat")).Bounded();
+        for (var i = 0; i < 3; i++)
+        {
+            await other.BroadcastAsync("test", Args("chat")).Bounded();
+        }
+
+        var rendered = await _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates", dispatcher: other));
+
+        Assert.Equal(3, rendered.Settings.GetProperty("confirm").GetInt64());
+    }
+
     [Theory]
     [InlineData("api-name", "x;alert(1)", "jQuery")]
     [InlineData("api-name", "var", "jQuery")]

@@ -28,6 +28,6 @@ internal sealed partial record TestPage(string? AntiforgeryHeader, string? Antif
         return new TestPage(antiforgery.GetProperty("header").GetString(), antiforgery.GetProperty("token").GetString(), confirm);
     }
 
-    [GeneratedRegex(@"Comety\.create\(jQuery, (?<settings>\{.*\})\);")]
+    [GeneratedRegex(@"Comety\.create\(typeof jQuery === ""undefined"" \? undefined : jQuery, (?<settings>\{.*\})\);")]
     private static partial Regex CreateCall();
 }

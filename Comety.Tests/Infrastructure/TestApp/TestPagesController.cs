@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 
@@ -10,29 +11,65 @@ namespace Comety.Tests.Infrastructure.TestApp;
 /// <c>postBetween</c>, an event is posted after that read and before the render, as another
 /// request could.
 /// </summary>
+/// <remarks>
+/// The query also sets: <c>jquery</c>, a path to the page's own jQuery (on which the page registers a
+/// stand-in plugin, <c>jQuery.fn.testPlugin</c>), or <c>none</c> for no jQuery at all (by default
+/// Comety's, with <c>include-jquery</c>); <c>includeJquery</c>, to ask for Comety's jQuery as well as
+/// the page's own; <c>signedIn=false</c>, for a visitor with no user cookie; <c>register=false</c>, for
+/// a user the server never registers; <c>confirm=false</c>, for a page that resumes after 0,
+/// whose first poll gets every event still kept for its user; <c>handlers=defaults</c>, to keep comety.js's default handler and
+/// error handler, or <c>default-errors</c>, the default error handler only; <c>csp=true</c>, to serve
+/// the page under a Content-Security-Policy that allows only scripts with the page's nonce.
+/// </remarks>
 [Route("test")]
 public sealed class TestPagesController(Dispatcher dispatcher) : Controller
 {
     [HttpGet("page")]
-    public async Task<IActionResult> Page(string user, bool autoStart = true, string? jquery = null, string? postBetween = null)
+    public async Task<IActionResult> Page(
+        string user,
+        bool autoStart = true,
+        string? jquery = null,
+        bool includeJquery = false,
+        bool signedIn = true,
+        bool register = true,
+        string handlers = "test",
+        bool confirm = true,
+        bool csp = false,
+        string? postBetween = null)
     {
-        if (!dispatcher.IsRegistered(user))
+        var registered = signedIn && register;
+        if (registered)
         {
-            await dispatcher.RegisterUserAsync(user);
+            await dispatcher.EnsureRegisteredAsync(user);
         }
 
+        if (signedIn)
+        {
+            Response.Cookies.Append(TestUpdatesController.UserCookie, user, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
+        }
+
+        string? nonce = null;
+        if (csp)
+        {
+            nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+            Response.Headers.ContentSecurityPolicy = $"script-src 'nonce-{nonce}'";
+        }
+
+        // Read as the page's data would be; with postBetween, an event lands after the read and before the render.
         var position = dispatcher.LastSequence;
         if (postBetween is not null)
         {
             await dispatcher.BroadcastAsync("test", new Dictionary<string, object?> { [CometyEvent.TypeArgument] = postBetween });
         }
 
-        ViewData["Position"] = position;
-
-        Response.Cookies.Append(TestUpdatesController.UserCookie, user, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
+        // confirm=false: a page that polls from the start, as one without a position of its own would.
+        ViewData["Position"] = registered && confirm ? position : 0L;
         ViewData["User"] = user;
         ViewData["AutoStart"] = autoStart;
         ViewData["JQuery"] = jquery;
+        ViewData["IncludeJQuery"] = jquery is null || includeJquery;
+        ViewData["Handlers"] = handlers;
+        ViewData["Nonce"] = nonce;
         return View("~/Views/TestPages/Page.cshtml");
     }
 }

@@ -27,7 +27,8 @@ internal sealed partial class RenderedScripts
 
     /// <summary>
     /// Each script element in order: <c>timing {api}</c>, <c>src {src}</c>, <c>create {api} {jquery}</c>,
-    /// or <c>unknown {text}</c> for an inline script that is neither of Comety's two lines.
+    /// <c>if-no-jquery src {src}</c> for the line that writes a jQuery script element when the page
+    /// has none, or <c>unknown {text}</c> for an inline script that is none of Comety's lines.
     /// </summary>
     public IReadOnlyList<string> Kinds => Scripts.Select(Kind).ToList();
 
@@ -43,6 +44,13 @@ internal sealed partial class RenderedScripts
             return json.RootElement.Clone();
         }
     }
+
+    /// <summary>
+    /// The script elements the <c>if-no-jquery</c> lines would write, as a browser would parse them
+    /// once JavaScript has decoded the written string (the test encoder's markers are taken off as written).
+    /// </summary>
+    public IReadOnlyList<IHtmlScriptElement> WrittenScripts =>
+        [.. Scripts.Select(static script => WrittenScript(script.Text)).OfType<IHtmlScriptElement>()];
 
     public static RenderedScripts Parse(string html)
     {
@@ -84,14 +92,41 @@ internal sealed partial class RenderedScripts
             return $"create {create.Groups["api"].Value} {create.Groups["jquery"].Value}";
         }
 
+        if (WrittenScript(script.Text) is { } written)
+        {
+            return "if-no-jquery src " + written.GetAttribute("src");
+        }
+
         return "unknown " + script.Text;
     }
 
-    [GeneratedRegex(@"^\(window\.CometyTiming = window\.CometyTiming \|\| \{\}\)\.(?<api>[A-Za-z_$][A-Za-z0-9_$]*) = Date\.now\(\);$")]
+    private static IHtmlScriptElement? WrittenScript(string text)
+    {
+        if (IfNoJQueryPattern().Match(text) is not { Success: true } match)
+        {
+            return null;
+        }
+
+        // The real encoder writes \uXXXX escapes, which a JSON string reads the way JavaScript does.
+        var encoded = match.Groups["tag"].Value;
+        var html = TestEncoderMarkers().Match(encoded) is { Success: true } marked
+            ? marked.Groups["inner"].Value
+            : JsonSerializer.Deserialize<string>($"\"{encoded}\"")!;
+        var written = new HtmlParser().ParseDocument(html + "</script>");
+        return written.QuerySelectorAll("script").OfType<IHtmlScriptElement>().Single();
+    }
+
+    [GeneratedRegex(@"^window\.CometyTiming = window\.CometyTiming \|\| \{\}; window\.CometyTiming\.(?<api>[A-Za-z_$][A-Za-z0-9_$]*) = window\.CometyTiming\.\k<api> \|\| Date\.now\(\);$")]
     private static partial Regex TimingPattern();
 
-    [GeneratedRegex(@"^var (?<api>[A-Za-z_$][A-Za-z0-9_$]*) = Comety\.create\((?<jquery>[A-Za-z_$][A-Za-z0-9_$]*), (?<settings>\{.*\})\);$", RegexOptions.Singleline)]
+    [GeneratedRegex(@"^var (?<api>[A-Za-z_$][A-Za-z0-9_$]*) = Comety\.create\(typeof (?<jquery>[A-Za-z_$][A-Za-z0-9_$]*) === ""undefined"" \? undefined : \k<jquery>, (?<settings>\{.*\})\);$", RegexOptions.Singleline)]
     private static partial Regex CreatePattern();
+
+    [GeneratedRegex(@"^if \(typeof window\.jQuery === ""undefined""\) \{ document\.write\(""(?<tag>.*)"" \+ ""\\u003C/script\\u003E""\); \}$", RegexOptions.Singleline)]
+    private static partial Regex IfNoJQueryPattern();
+
+    [GeneratedRegex(@"^JavaScriptEncode\[\[(?<inner>.*)\]\]$", RegexOptions.Singleline)]
+    private static partial Regex TestEncoderMarkers();
 
     [GeneratedRegex("</script", RegexOptions.IgnoreCase)]
     private static partial Regex ScriptEndTag();

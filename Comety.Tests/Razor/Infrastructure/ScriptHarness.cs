@@ -113,6 +113,7 @@ internal sealed class ScriptHarness : IDisposable
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<IUrlHelperFactory, UrlHelperFactory>();
+        services.AddSingleton(HtmlEncoder);
         if (Dispatcher is not null)
         {
             services.AddSingleton(Dispatcher);

@@ -57,10 +57,13 @@
         return events.length;
     };
 
-    comety.defaults.errorHandler = function (jqXHR, textStatus) {
+    // Comety's own error handler reloads a page the server no longer knows (403, 409), at most
+    // once before it needs a person; the room page only adds a word for the other failures.
+    var reloadOnce = comety.defaults.errorHandler;
+    comety.defaults.errorHandler = function (jqXHR, textStatus, errorThrown, loopParams) {
         if (jqXHR.status === 403 || jqXHR.status === 409) {
-            window.location.reload();
-        } else {
+            reloadOnce(jqXHR, textStatus, errorThrown, loopParams);
+        } else if (jqXHR.status !== 429) {
             status.text('Connection lost; reconnecting…');
         }
     };
