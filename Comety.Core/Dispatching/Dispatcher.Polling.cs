@@ -88,7 +88,7 @@ public sealed partial class Dispatcher
                             return PollResult.Refused;
                         }
 
-                        user.Positions.BeginPoll(after, _timeProvider.GetTimestamp(), _retentionWindow);
+                        user.Positions.BeginPoll(after, Volatile.Read(ref _retentionEpoch));
                         begun = after;
                         released = ReleaseHandled(user);
                     }

@@ -44,8 +44,10 @@ public sealed partial class Dispatcher : IDisposable
     private readonly EventRing _retained = new(64);
     private long _lastRetained;
 
-    // A page that polled within this long (in TimeProvider timestamps) keeps its events in the inbox.
-    private readonly long _retentionWindow;
+    // Counts heartbeat timeouts on the clock: a page that polled in this epoch or the one before
+    // keeps its events in the inbox. One timer for every user, so that a poll reads no clock.
+    private readonly ITimer _retentionClock;
+    private int _retentionEpoch;
     private readonly Action<object?> _onHeartbeatDue;
     private readonly Action<object?> _wakeUp = static state => ((UserState)state!).WakeUp();
     private readonly DispatcherMetrics _metrics;
@@ -76,10 +78,12 @@ public sealed partial class Dispatcher : IDisposable
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _timer = new MultiTimer(_timeProvider, e => Log.TimerCallbackFailed(_logger, e));
         _onHeartbeatDue = state => OnHeartbeatDue((UserState)state!);
-        _retentionWindow = (long)(_options.HeartbeatTimeout.TotalSeconds * _timeProvider.TimestampFrequency);
+
         _lastDelivered = _log.LastSequence;
         _lastRetained = _lastDelivered;
         _metrics = new DispatcherMetrics(this, meterFactory);
+        _retentionClock = _timeProvider.CreateTimer(
+            static state => Interlocked.Increment(ref ((Dispatcher)state!)._retentionEpoch), this, _options.HeartbeatTimeout, _options.HeartbeatTimeout);
     }
 
     /// <summary>Gets the dispatcher's settings.</summary>
@@ -131,6 +135,7 @@ public sealed partial class Dispatcher : IDisposable
         }
 
         _disposed = true;
+        _retentionClock.Dispose();
         _timer.Dispose(runPending: false);
         _metrics.Dispose();
         foreach (var (_, user) in _users)

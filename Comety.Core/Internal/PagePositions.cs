@@ -2,8 +2,9 @@ namespace Comety.Internal;
 
 /// <summary>
 /// What a user's inbox must keep for its pages, without knowing the pages one by one: the lowest
-/// position any poll stated in the current and the previous retention window (each at least one
-/// window long), and the positions of the polls being answered now. An event at or below the
+/// position any poll stated in the current and the previous retention window (the dispatcher's
+/// retention epochs, one heartbeat timeout each, so together at least one timeout long), and the
+/// positions of the polls being answered now. An event at or below the
 /// floor has been handed to every page that polled recently; a page that stayed away longer
 /// may have lost it, and is then told to resynchronise. Guarded by the user's lock.
 /// </summary>
@@ -11,15 +12,15 @@ internal struct PagePositions
 {
     private long _currentMinimum;
     private long _previousMinimum;
-    private long _windowStartedAt;
+    private int _epoch;
     private bool _started;
     private long[]? _active;
     private int _activeCount;
 
-    /// <summary>Records a poll's position at <paramref name="timestamp"/> and counts it as active until <see cref="EndPoll"/>.</summary>
-    public void BeginPoll(long position, long timestamp, long window)
+    /// <summary>Records a poll's position in retention epoch <paramref name="epoch"/> and counts it as active until <see cref="EndPoll"/>.</summary>
+    public void BeginPoll(long position, int epoch)
     {
-        Record(position, timestamp, window);
+        Record(position, epoch);
         _active ??= new long[2];
         if (_activeCount == _active.Length)
         {
@@ -57,24 +58,23 @@ internal struct PagePositions
         return floor;
     }
 
-    private void Record(long position, long timestamp, long window)
+    private void Record(long position, int epoch)
     {
         if (!_started)
         {
             _started = true;
-            _windowStartedAt = timestamp;
+            _epoch = epoch;
             _currentMinimum = position;
             _previousMinimum = long.MaxValue;
             return;
         }
 
-        var age = timestamp - _windowStartedAt;
-        if (age >= window)
+        if (epoch != _epoch)
         {
-            // The previous window is forgotten; a window with no poll at all forgets everything before it.
-            _previousMinimum = age >= 2 * window ? long.MaxValue : _currentMinimum;
+            // The window before the previous one is forgotten; so is an epoch in which no page polled.
+            _previousMinimum = epoch - _epoch == 1 ? _currentMinimum : long.MaxValue;
             _currentMinimum = long.MaxValue;
-            _windowStartedAt = timestamp;
+            _epoch = epoch;
         }
 
         _currentMinimum = Math.Min(_currentMinimum, position);
