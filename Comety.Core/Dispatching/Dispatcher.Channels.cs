@@ -4,6 +4,14 @@ namespace Comety;
 
 public sealed partial class Dispatcher
 {
+    /// <summary>The longest channel name, in characters.</summary>
+    public const int MaxChannelNameLength = ChannelName.MaxLength;
+
+    /// <summary>Returns whether a string is a valid channel name: 1 to <see cref="MaxChannelNameLength"/> characters with no control characters.</summary>
+    /// <param name="name">The name to check.</param>
+    /// <returns><see langword="true"/> when every member that takes a channel accepts <paramref name="name"/>.</returns>
+    public static bool IsValidChannelName(string? name) => ChannelName.IsValid(name);
+
     /// <summary>Subscribes a user to a channel: from now on it receives the events posted to it.</summary>
     /// <param name="userId">The user's id.</param>
     /// <param name="channel">The channel: 1 to 200 characters with no control characters.</param>

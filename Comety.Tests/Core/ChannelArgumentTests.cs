@@ -99,4 +99,16 @@ public sealed class ChannelArgumentTests : IDisposable
         Assert.Equal("room:a", e.Channel);
         Assert.Equal("room:a", e.Args[CometyEvent.ChannelArgument]);
     }
+
+    [Theory]
+    [InlineData("room:1", true)]
+    [InlineData("", false)]
+    [InlineData(null, false)]
+    [InlineData("a\nb", false)]
+    public void IsValidChannelName_states_the_rule_every_member_that_takes_a_channel_applies(string? name, bool valid)
+    {
+        Assert.Equal(valid, Dispatcher.IsValidChannelName(name));
+        Assert.True(Dispatcher.IsValidChannelName(new string('c', Dispatcher.MaxChannelNameLength)));
+        Assert.False(Dispatcher.IsValidChannelName(new string('c', Dispatcher.MaxChannelNameLength + 1)));
+    }
 }
