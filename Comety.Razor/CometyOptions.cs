@@ -9,11 +9,14 @@ public sealed class CometyOptions
     /// <summary>The configuration section the options are bound from.</summary>
     public const string SectionName = "Comety";
 
+    // The dispatcher's settings take their defaults from Comety.Core, which states them once.
+    private static readonly DispatcherOptions DispatcherDefaults = new();
+
     /// <summary>
     /// Gets or sets how long a user may go without polling, on top of its expected network
     /// delay, before it is treated as disconnected. The default is 15 seconds.
     /// </summary>
-    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan HeartbeatTimeout { get; set; } = DispatcherDefaults.HeartbeatTimeout;
 
     /// <summary>Gets or sets the largest <c>timeout</c> a poll may ask for. The default is 300 seconds.</summary>
     public TimeSpan MaxClientTimeout { get; set; } = TimeSpan.FromSeconds(300);
@@ -60,16 +63,16 @@ public sealed class CometyOptions
     public int MaxClientChannelsPerUser { get; set; } = 100;
 
     /// <summary>Gets or sets how many unconfirmed events a user may have before it must resynchronise. The default is 1,000.</summary>
-    public int MaxBacklog { get; set; } = 1000;
+    public int MaxBacklog { get; set; } = DispatcherDefaults.MaxBacklog;
 
     /// <summary>Gets or sets how many unconfirmed events the dispatcher keeps at most, whoever holds them. The default is 100,000.</summary>
-    public int MaxRetainedEvents { get; set; } = 100_000;
+    public int MaxRetainedEvents { get; set; } = DispatcherDefaults.MaxRetainedEvents;
 
     /// <summary>
     /// Gets or sets how many polls of one user may wait at once; a poll beyond them is answered
     /// 429 and the page asks again after a while. The default is 10.
     /// </summary>
-    public int MaxPollsPerUser { get; set; } = 10;
+    public int MaxPollsPerUser { get; set; } = DispatcherDefaults.MaxPollsPerUser;
 
     /// <summary>Gets or sets whether a user removed by a heartbeat timeout is announced with <c>unregister-user</c>. The default is <see langword="false"/>.</summary>
     public bool NotifyOnTimeout { get; set; }

@@ -40,24 +40,37 @@ public sealed class DispatcherOptions
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the message names it.</exception>
     public void Validate()
     {
+        if (FindProblems() is [var first, ..])
+        {
+            throw new ArgumentOutOfRangeException(first.Setting, first.Problem);
+        }
+    }
+
+    /// <summary>Returns every setting that is out of range, with what is wrong with it; empty when all are valid.</summary>
+    /// <returns>The name of each setting that is out of range, and a sentence that names it and says what it must be.</returns>
+    public IReadOnlyList<(string Setting, string Problem)> FindProblems()
+    {
+        var problems = new List<(string, string)>();
         if (MaxBacklog < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxBacklog), MaxBacklog, $"{nameof(MaxBacklog)} must be at least 1.");
+            problems.Add((nameof(MaxBacklog), $"{nameof(MaxBacklog)} must be at least 1; it is {MaxBacklog}."));
         }
 
         if (MaxRetainedEvents < MaxBacklog)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxRetainedEvents), MaxRetainedEvents, $"{nameof(MaxRetainedEvents)} must be at least {nameof(MaxBacklog)} ({MaxBacklog}).");
+            problems.Add((nameof(MaxRetainedEvents), $"{nameof(MaxRetainedEvents)} must be at least {nameof(MaxBacklog)} ({MaxBacklog}); it is {MaxRetainedEvents}."));
         }
 
         if (MaxPollsPerUser < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxPollsPerUser), MaxPollsPerUser, $"{nameof(MaxPollsPerUser)} must be at least 1.");
+            problems.Add((nameof(MaxPollsPerUser), $"{nameof(MaxPollsPerUser)} must be at least 1; it is {MaxPollsPerUser}."));
         }
 
         if (HeartbeatTimeout <= TimeSpan.Zero || HeartbeatTimeout > TimeSpan.FromDays(1))
         {
-            throw new ArgumentOutOfRangeException(nameof(HeartbeatTimeout), HeartbeatTimeout, $"{nameof(HeartbeatTimeout)} must be positive and at most one day.");
+            problems.Add((nameof(HeartbeatTimeout), $"{nameof(HeartbeatTimeout)} must be positive and at most one day; it is {HeartbeatTimeout}."));
         }
+
+        return problems;
     }
 }

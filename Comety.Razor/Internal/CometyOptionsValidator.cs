@@ -41,13 +41,10 @@ internal sealed class CometyOptionsValidator : IValidateOptions<CometyOptions>
             }
         }
 
-        try
+        // The dispatcher's own rules, stated once in Comety.Core.
+        foreach (var (setting, problem) in options.ToDispatcherOptions().FindProblems())
         {
-            options.ToDispatcherOptions().Validate();
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            failures.Add($"Comety:{e.ParamName}: {e.Message.Split(Environment.NewLine)[0]}");
+            failures.Add($"Comety:{setting}: {problem}");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

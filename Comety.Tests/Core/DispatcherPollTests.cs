@@ -488,6 +488,16 @@ public sealed class DispatcherPollTests : IDisposable
     }
 
     [Fact]
+    public void Every_invalid_dispatcher_setting_is_reported_naming_it()
+    {
+        var problems = new DispatcherOptions { MaxBacklog = 0, MaxPollsPerUser = 0, HeartbeatTimeout = TimeSpan.Zero }.FindProblems();
+
+        Assert.Equal([nameof(DispatcherOptions.MaxBacklog), nameof(DispatcherOptions.MaxPollsPerUser), nameof(DispatcherOptions.HeartbeatTimeout)], problems.Select(p => p.Setting));
+        Assert.All(problems, p => Assert.StartsWith(p.Setting + " must be", p.Problem, StringComparison.Ordinal));
+        Assert.Empty(new DispatcherOptions().FindProblems());
+    }
+
+    [Fact]
     public void Invalid_options_are_rejected_with_their_name()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Dispatcher(new DispatcherOptions { MaxBacklog = 0 }));
