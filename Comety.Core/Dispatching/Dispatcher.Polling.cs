@@ -103,7 +103,7 @@ public sealed partial class Dispatcher
                     {
                         result = new PollResult(events, Math.Max(lastDelivered, events[^1].Sequence));
                     }
-                    else if (timeout == TimeSpan.Zero || deadline is { Fired: true } || _disposed)
+                    else if (timeout == TimeSpan.Zero || deadline is { Fired: true } || _stopping || _disposed)
                     {
                         result = new PollResult(null, Math.Max(lastDelivered, after));
                     }

@@ -56,6 +56,7 @@ public sealed partial class Dispatcher : IDisposable
     private long _eventsPosted;
     private long _eventsDelivered;
     private volatile bool _disposed;
+    private volatile bool _stopping;
 
     /// <summary>Creates a dispatcher.</summary>
     /// <param name="options">The settings; the defaults of <see cref="DispatcherOptions"/> when <see langword="null"/>.</param>
@@ -125,6 +126,23 @@ public sealed partial class Dispatcher : IDisposable
     internal MultiTimer Timer => _timer;
 
     internal DispatcherMetrics Metrics => _metrics;
+
+    /// <summary>Gets whether <see cref="StopPolling"/> was called: the application is stopping, and polls are answered at once.</summary>
+    public bool IsStopping => _stopping || _disposed;
+
+    /// <summary>
+    /// Ends every waiting poll (each returns with no events) and makes later polls return at once,
+    /// as an application does when it starts stopping, so that it need not wait out each poll's
+    /// hold. Everything else goes on working: events can still be posted while the application stops.
+    /// </summary>
+    public void StopPolling()
+    {
+        _stopping = true;
+        foreach (var (_, user) in _users)
+        {
+            user.WakeUp();
+        }
+    }
 
     /// <summary>Ends waiting polls (they return with no events) and stops the heartbeats; later calls fail.</summary>
     public void Dispose()

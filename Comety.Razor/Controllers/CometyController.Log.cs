@@ -33,7 +33,7 @@ public abstract partial class CometyController
         [LoggerMessage(109, LogLevel.Error, "{Method} failed in {Controller} before its user was identified.", EventName = "IdentificationFailed")]
         public static partial void IdentificationFailed(ILogger logger, string method, string controller, Exception exception);
 
-        [LoggerMessage(110, LogLevel.Information, "{Method} for user '{UserId}' answered 500: the application is stopping.", EventName = "ShuttingDown")]
+        [LoggerMessage(110, LogLevel.Information, "{Method} for user '{UserId}' answered 503: the application is stopping.", EventName = "ShuttingDown")]
         public static partial void ShuttingDown(ILogger logger, string method, string userId);
 
         [LoggerMessage(111, LogLevel.Debug, "'{Type}' of channel '{Channel}' for user '{UserId}' refused: {Reason}.", EventName = "ChannelRequestRefused")]

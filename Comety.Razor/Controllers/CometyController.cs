@@ -98,6 +98,11 @@ public abstract partial class CometyController : ControllerBase
             Log.InvalidElapsedIgnored(Logger, userId, query.InvalidElapsed);
         }
 
+        if (dispatcher.IsStopping)
+        {
+            return ShuttingDown(userId);
+        }
+
         if (!dispatcher.IsRegistered(userId))
         {
             return NotRegistered(userId);
@@ -477,6 +482,14 @@ public abstract partial class CometyController : ControllerBase
         return ProblemResult(StatusCodes.Status403Forbidden, title, detail);
     }
 
+    // Not a failure: the script retries a 5xx with its backoff, by which time another server (or this one, restarted) answers.
+    private ObjectResult ShuttingDown(string userId)
+    {
+        Log.ShuttingDown(Logger, Request.Method, userId);
+        Response.Headers.RetryAfter = "1";
+        return ProblemResult(StatusCodes.Status503ServiceUnavailable, "Shutting down", "The server is stopping; try again shortly.");
+    }
+
     private ObjectResult Reject(int status, string title, string detail, string? userId, string? reason = null)
     {
         Log.RequestRejected(Logger, Request.Method, userId, status, detail);
@@ -488,8 +501,7 @@ public abstract partial class CometyController : ControllerBase
         if (exception is ObjectDisposedException { ObjectName: var name } && name == typeof(Dispatcher).FullName)
         {
             // Not a failure: the application is stopping. The script retries after a 5xx.
-            Log.ShuttingDown(Logger, Request.Method, userId);
-            return ProblemResult(StatusCodes.Status500InternalServerError, "Shutting down", "The server is stopping; try again shortly.");
+            return ShuttingDown(userId);
         }
 
         Log.RequestFailed(Logger, Request.Method, userId, exception);

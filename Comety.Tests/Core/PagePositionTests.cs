@@ -61,4 +61,23 @@ public sealed class PagePositionTests : IDisposable
 
         Assert.Equal(Enumerable.Range(1, 56).Select(static i => (long)i), seenBySlow);
     }
+
+    [Fact]
+    public async Task StopPolling_ends_waiting_polls_answers_later_ones_at_once_and_leaves_posting_working()
+    {
+        await _dispatcher.RegisterUserAsync("ann").Bounded();
+        var waiting = _dispatcher.PollAsync("ann", 0, TimeSpan.FromMinutes(5)).AsTask();
+        await Http.Infrastructure.CometyHttp.WaitUntilAsync(() => _dispatcher.WaitingPollCount == 1, "the poll waits");
+
+        _dispatcher.StopPolling();
+        var ended = await waiting.Bounded();
+        var later = _dispatcher.PollAsync("ann", 0, TimeSpan.FromMinutes(5)).AsTask();
+        var posted = await _dispatcher.BroadcastAsync("test", Args("while-stopping")).Bounded();
+
+        Assert.Null(ended.Events);
+        Assert.True(later.IsCompleted);
+        Assert.Null((await later.Bounded()).Events);
+        Assert.Equal(["while-stopping"], (await _dispatcher.PollAsync("ann", 0, TimeSpan.FromMinutes(5)).Bounded()).Types());
+        Assert.Equal(1, posted);
+    }
 }

@@ -25,4 +25,27 @@ public sealed class ShutdownTests
         // timeout, and cut off instead of answered.
         Assert.Null(answer.Events);
     }
+
+    [Fact]
+    public async Task Once_polling_stops_a_new_poll_is_503_with_retry_after_and_posting_still_works()
+    {
+        await using var host = await TestHost.StartAsync().Bounded();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+        var waiting = client.PollAsync("timeout=300");
+        await host.WaitUntilPollsWaitAsync();
+
+        host.Dispatcher.StopPolling();
+        using var ended = await waiting.Bounded();
+        using var refused = await client.PollAsync("timeout=300").Bounded();
+        var posted = await host.Dispatcher.BroadcastAsync("Chat", TestEvents.Args("still")).Bounded();
+
+        Assert.Equal(HttpStatusCode.OK, ended.StatusCode);
+        Assert.Null((await CometyHttp.ReadAnswerAsync(ended).Bounded()).Events);
+        var problem = await refused.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("Shutting down", problem.Title());
+        Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
+        Assert.NotNull(posted);
+        Assert.True(host.Dispatcher.IsStopping);
+    }
 }
