@@ -65,7 +65,7 @@ public sealed partial class Dispatcher
         return true;
     }
 
-    /// <summary>Logs a failure and hands it to the <see cref="LifecycleEvent.Error"/> handlers.</summary>
+    /// <summary>Logs a failure (at Error: it is the server's own fault) and hands it to the <see cref="LifecycleEvent.Error"/> handlers.</summary>
     /// <param name="userId">The user concerned, or <see langword="null"/>.</param>
     /// <param name="exception">What failed.</param>
     /// <param name="cancellationToken">Passed to the handlers.</param>

@@ -27,7 +27,7 @@ public sealed partial class Dispatcher
         [LoggerMessage(7, LogLevel.Error, "An Error handler failed for user '{UserId}'.", EventName = "ErrorHandlerFailed")]
         public static partial void ErrorHandlerFailed(ILogger logger, string? userId, Exception exception);
 
-        [LoggerMessage(8, LogLevel.Warning, "A request failed for user '{UserId}'.", EventName = "RequestFailed")]
+        [LoggerMessage(8, LogLevel.Error, "A request failed for user '{UserId}'.", EventName = "RequestFailed")]
         public static partial void RequestFailed(ILogger logger, string? userId, Exception exception);
 
         [LoggerMessage(9, LogLevel.Debug, "User '{UserId}' stopped polling: its heartbeat timed out.", EventName = "HeartbeatTimedOut")]

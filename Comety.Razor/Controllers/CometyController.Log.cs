@@ -21,9 +21,6 @@ public abstract partial class CometyController
         [LoggerMessage(105, LogLevel.Debug, "{Method} for user '{UserId}' rejected with {Status}: {Reason}", EventName = "RequestRejected")]
         public static partial void RequestRejected(ILogger logger, string method, string? userId, int status, string reason);
 
-        [LoggerMessage(106, LogLevel.Error, "{Method} for user '{UserId}' failed.", EventName = "RequestFailed")]
-        public static partial void RequestFailed(ILogger logger, string method, string userId, Exception exception);
-
         [LoggerMessage(107, LogLevel.Error, "{Controller} has no dispatcher: call services.AddComety() or override GetDispatcher().", EventName = "NoDispatcher")]
         public static partial void NoDispatcher(ILogger logger, string controller);
 

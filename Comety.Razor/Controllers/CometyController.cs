@@ -504,7 +504,7 @@ public abstract partial class CometyController : ControllerBase
             return ShuttingDown(userId);
         }
 
-        Log.RequestFailed(Logger, Request.Method, userId, exception);
+        // Logged once, by the dispatcher, which also raises Error.
         try
         {
             await dispatcher.ReportErrorAsync(userId, exception);

@@ -171,7 +171,7 @@ public sealed class LifecycleTests : IDisposable
 
         Assert.Same(failure, reported);
         Assert.Equal(["error u1"], _seen);
-        Assert.Single(_logger.Entries, entry => entry.EventName == "RequestFailed" && entry.Level == LogLevel.Warning);
+        Assert.Single(_logger.Entries, entry => entry.EventName == "RequestFailed" && entry.Level == LogLevel.Error);
     }
 
     [Fact]

@@ -231,6 +231,10 @@ public sealed class SendValidationTests
         Assert.DoesNotContain("permissions", problem.GetRawText(), StringComparison.Ordinal);
         Assert.Equal(("ann", (Exception?)failure), await reported.Task.Bounded());
         Assert.Empty(host.Dispatcher.GetChannels("ann"));
+
+        // Logged once, as the server's own fault.
+        var logged = Assert.Single(host.Logs.Entries, e => e.Exception == failure);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, logged.Level);
     }
 
     /// <summary>A valid message of exactly <paramref name="length"/> UTF-8 bytes.</summary>
