@@ -4,15 +4,19 @@ namespace Comety;
 public static class EventFilters
 {
     /// <summary>
-    /// Returns a filter that keeps the events meant for a user: with <paramref name="strict"/>,
-    /// only events whose target list names it; otherwise also events that have no target list.
+    /// Returns a filter that keeps only the events whose target list names the user: a poll with
+    /// it passes over broadcasts and channel events and returns what was posted to the user.
     /// </summary>
+    /// <remarks>
+    /// The original's lenient form (events without targets too) is every event a user's inbox
+    /// holds, since an inbox never receives another user's targeted events: a poll without a
+    /// filter is that form.
+    /// </remarks>
     /// <param name="userId">The polling user's id.</param>
-    /// <param name="strict">Whether events without a target list are passed over.</param>
     /// <returns>A filter for <see cref="Dispatcher.PollAsync"/>.</returns>
-    public static Func<CometyEvent, bool> ForTargetUser(string userId, bool strict)
+    public static Func<CometyEvent, bool> ForTargetUser(string userId)
     {
         ArgumentNullException.ThrowIfNull(userId);
-        return strict ? e => e.IsTargeting(userId) : e => e.IsFor(userId);
+        return e => e.IsTargeting(userId);
     }
 }

@@ -109,7 +109,7 @@ public sealed class DispatcherChannelTests : IDisposable
         await dispatcher.BroadcastAsync("test", Args("everyone")).Bounded();
         await dispatcher.PostToUserAsync("u1", "test", Args("mine")).Bounded();
 
-        var strict = await dispatcher.PollAsync("u1", 0, TimeSpan.Zero, EventFilters.ForTargetUser("u1", strict: true)).Bounded();
+        var strict = await dispatcher.PollAsync("u1", 0, TimeSpan.Zero, EventFilters.ForTargetUser("u1")).Bounded();
         var unfiltered = await dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
 
         Assert.Equal(["mine"], strict.Types());
@@ -119,15 +119,18 @@ public sealed class DispatcherChannelTests : IDisposable
     }
 
     [Fact]
-    public async Task A_lenient_target_filter_keeps_events_without_targets_too()
+    public async Task An_unfiltered_poll_is_the_originals_lenient_target_filter_an_inbox_never_holds_another_users_events()
     {
         await RegisterAsync("u1");
+        await RegisterAsync("u2");
         await _dispatcher.BroadcastAsync("test", Args("everyone")).Bounded();
         await _dispatcher.PostToUserAsync("u1", "test", Args("mine")).Bounded();
+        await _dispatcher.PostToUserAsync("u2", "test", Args("theirs")).Bounded();
 
-        var lenient = await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero, EventFilters.ForTargetUser("u1", strict: false)).Bounded();
+        var unfiltered = await _dispatcher.PollAsync("u1", 0, TimeSpan.Zero).Bounded();
 
-        Assert.Equal(["everyone", "mine"], lenient.Types());
+        Assert.Equal(["everyone", "mine"], unfiltered.Types());
+        Assert.All(unfiltered.Events!, e => Assert.True(e.IsFor("u1")));
     }
 
     [Fact]
