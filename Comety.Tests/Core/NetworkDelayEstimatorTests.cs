@@ -62,6 +62,31 @@ public sealed class NetworkDelayEstimatorTests
     }
 
     [Fact]
+    public void A_negative_measurement_is_kept_as_zero_so_it_neither_hides_nor_breaks_later_ones()
+    {
+        // Six measurements: -3 s (a client whose clock ran ahead), then 100..500 ms. Kept raw, -3 s
+        // would be the smallest and drop out of "second largest" unnoticed, but it would not parse
+        // back ('-' is no digit) and take every later measurement with it.
+        var estimator = new NetworkDelayEstimator();
+        var at = DateTimeOffset.UnixEpoch;
+        estimator.OnResponse(at);
+        estimator.OnRequest(at.AddSeconds(1), TimeSpan.FromSeconds(4));
+        foreach (var ms in new[] { 100, 200, 300, 400, 500 })
+        {
+            at = at.AddSeconds(10);
+            estimator.OnResponse(at);
+            estimator.OnRequest(at.AddMilliseconds(ms), TimeSpan.Zero);
+        }
+
+        var restored = NetworkDelayEstimator.Parse(estimator.ToString());
+
+        Assert.Equal(6, estimator.MeasurementCount);
+        Assert.DoesNotContain("-", estimator.ToString(), StringComparison.Ordinal);
+        Assert.Equal(6, restored.MeasurementCount);
+        Assert.Equal(TimeSpan.FromMilliseconds(400), restored.ExpectedDelay);
+    }
+
+    [Fact]
     public void The_state_round_trips_through_a_string()
     {
         var estimator = Measured(1, 2, 3, 4, 5, 6, 7);
