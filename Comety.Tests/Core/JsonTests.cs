@@ -59,14 +59,16 @@ public sealed class JsonTests
     }
 
     [Fact]
-    public void An_event_is_serialized_once_however_many_responses_carry_it()
+    public void An_event_is_serialized_once_however_many_answers_carry_it()
     {
         var e = new CometyEvent("s", Args("a")).WithSequence(1);
 
         var first = e.GetUtf8Json();
+        var answers = new[] { new PollResult([e], 1), new PollResult([e], 2) }.Select(r => JsonSerializer.Serialize(r)).ToArray();
         var second = e.GetUtf8Json();
 
         Assert.Same(first, second);
+        Assert.All(answers, answer => Assert.Contains(System.Text.Encoding.UTF8.GetString(first), answer, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -67,6 +67,11 @@ internal static class CometyHttp
     {
         var body = await response.Content.ReadAsStringAsync().Bounded();
         Assert.True(response.StatusCode == status, $"Expected {(int)status}, got {(int)response.StatusCode}: {body}");
+
+        // Every answer of the updates URL, errors too, is kept by no cache and shows no stack trace.
+        Assert.True(response.IsNoStore(), $"Cache headers: {response.Headers.CacheControl}, Pragma {response.Headers.Pragma}");
+        Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", body, StringComparison.Ordinal);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception", body, StringComparison.Ordinal);
@@ -84,7 +89,9 @@ internal static class CometyHttp
     public static string Detail(this JsonElement problem) => problem.GetProperty("detail").GetString()!;
 
     public static bool IsNoStore(this HttpResponseMessage response) =>
-        response.Headers.CacheControl is CacheControlHeaderValue { NoStore: true };
+        response.Headers.CacheControl is CacheControlHeaderValue { NoStore: true, NoCache: true, MustRevalidate: true }
+        && response.Headers.Pragma.ToString() == "no-cache"
+        && response.Content.Headers.TryGetValues("Expires", out var expires) && expires.SequenceEqual(["0"]);
 
     /// <summary>Waits, with the tests' bound, until the code under test has done something it does on another thread.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, string what)
