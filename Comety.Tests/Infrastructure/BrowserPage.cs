@@ -173,20 +173,6 @@ public sealed class BrowserPage : IAsyncDisposable
         }
     }
 
-    /// <summary>Returns whether the page polls within <paramref name="window"/>; a bounded wait for something that should not happen.</summary>
-    public async Task<bool> PollsWithinAsync(TimeSpan window)
-    {
-        try
-        {
-            await Page.WaitForRequestAsync(static r => IsUpdates(r) && r.Method == "GET", new PageWaitForRequestOptions { Timeout = (float)window.TotalMilliseconds }).Bounded();
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>What the page saw so far, for failure messages.</summary>
     public async Task<string> DescribeAsync()
     {

@@ -13,10 +13,7 @@ namespace Comety.Tests.Sample.Infrastructure;
 /// </summary>
 public sealed partial class ChatPage : IAsyncDisposable
 {
-    /// <summary>How long a message may take to reach the other pages of its room.</summary>
-    public static readonly TimeSpan MessageDeadline = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long a wait for a message gives it, well above <see cref="MessageDeadline"/> so that a slow one is measured rather than lost.</summary>
+    /// <summary>How long a wait for a message gives it: latency is measured by the load test, not asserted here.</summary>
     public static readonly TimeSpan MessageWait = TimeSpan.FromSeconds(5);
 
     private const string UpdatesPath = "/chat/updates";
