@@ -12,7 +12,7 @@ public abstract partial class CometyController
         [LoggerMessage(102, LogLevel.Debug, "Poll for user '{UserId}' abandoned by the client; its events stay until confirmed.", EventName = "PollAbandoned")]
         public static partial void PollAbandoned(ILogger logger, string userId);
 
-        [LoggerMessage(103, LogLevel.Information, "Invalid 'elapsed' parameter '{Elapsed}' from user '{UserId}' ignored.", EventName = "InvalidElapsedIgnored")]
+        [LoggerMessage(103, LogLevel.Debug, "Invalid 'elapsed' parameter '{Elapsed}' from user '{UserId}' ignored.", EventName = "InvalidElapsedIgnored")]
         public static partial void InvalidElapsedIgnored(ILogger logger, string userId, string elapsed);
 
         [LoggerMessage(104, LogLevel.Trace, "Network delay of user '{UserId}' measured at {DelayMilliseconds} ms.", EventName = "NetworkDelayMeasured")]
