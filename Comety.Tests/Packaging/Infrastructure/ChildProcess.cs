@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -87,6 +88,24 @@ internal sealed class ChildProcess : IAsyncDisposable
             await KillAsync();
             return null;
         }
+    }
+
+    /// <summary>
+    /// Asks the process to stop as Ctrl+C or a service manager does (SIGTERM), and waits until it
+    /// exits; returns its exit code, or null when it was still running after <paramref name="timeout"/> and was killed.
+    /// </summary>
+    public async Task<int?> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            var signal = new ProcessStartInfo("kill") { UseShellExecute = false };
+            signal.ArgumentList.Add("-TERM");
+            signal.ArgumentList.Add(_process.Id.ToString(CultureInfo.InvariantCulture));
+            using var kill = Process.Start(signal) ?? throw new InvalidOperationException("`kill` did not start.");
+            await kill.WaitForExitAsync().WaitAsync(timeout);
+        }
+
+        return await WaitForExitAsync(timeout);
     }
 
     /// <summary>
