@@ -98,10 +98,11 @@ internal sealed class ChildProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            var signal = new ProcessStartInfo("kill") { UseShellExecute = false };
-            signal.ArgumentList.Add("-TERM");
-            signal.ArgumentList.Add(_process.Id.ToString(CultureInfo.InvariantCulture));
-            using var kill = Process.Start(signal) ?? throw new InvalidOperationException("`kill` did not start.");
+            // bash's own kill: a machine may have no kill program (procps), and the tests need bash anyway.
+            var signal = new ProcessStartInfo("bash") { UseShellExecute = false };
+            signal.ArgumentList.Add("-c");
+            signal.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"kill -TERM {_process.Id}"));
+            using var kill = Process.Start(signal) ?? throw new InvalidOperationException("bash did not start.");
             await kill.WaitForExitAsync().WaitAsync(timeout);
         }
 
