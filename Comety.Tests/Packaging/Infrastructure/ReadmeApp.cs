@@ -11,9 +11,11 @@ namespace Comety.Tests.Packaging.Infrastructure;
 /// README leaves to the application. Disposing deletes the folder.
 /// </summary>
 /// <remarks>
-/// Only the environment differs from a reader's: a NuGet global packages folder of the test's own
-/// (the README's date-stamped version may be another run's in the same second, and nothing of
-/// this one stays on the machine), and no build servers left running.
+/// Where a reader types <c>dotnet run</c>, the test builds (warnings as errors) and runs the build
+/// output in the Development environment, as <c>dotnet run</c> does. Otherwise only the environment
+/// differs from a reader's: a NuGet global packages folder of the test's own (the README's
+/// date-stamped version may be another run's in the same second, and nothing of this one stays on
+/// the machine), and no build servers left running.
 /// </remarks>
 public sealed partial class ReadmeApp : IAsyncLifetime
 {
