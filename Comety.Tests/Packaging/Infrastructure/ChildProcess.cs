@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -87,6 +88,25 @@ internal sealed class ChildProcess : IAsyncDisposable
             await KillAsync();
             return null;
         }
+    }
+
+    /// <summary>
+    /// Asks the process to stop as Ctrl+C or a service manager does (SIGTERM), and waits until it
+    /// exits; returns its exit code, or null when it was still running after <paramref name="timeout"/> and was killed.
+    /// </summary>
+    public async Task<int?> StopAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited)
+        {
+            // bash's own kill: a machine may have no kill program (procps), and the tests need bash anyway.
+            var signal = new ProcessStartInfo("bash") { UseShellExecute = false };
+            signal.ArgumentList.Add("-c");
+            signal.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"kill -TERM {_process.Id}"));
+            using var kill = Process.Start(signal) ?? throw new InvalidOperationException("bash did not start.");
+            await kill.WaitForExitAsync().WaitAsync(timeout);
+        }
+
+        return await WaitForExitAsync(timeout);
     }
 
     /// <summary>

@@ -18,9 +18,19 @@ internal static class DotNet
     public const string NoBuildServers = "--disable-build-servers";
 
     /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> and fails the test, showing what it printed, unless it succeeds within <see cref="BuildTimeout"/>.</summary>
-    public static async Task<string> RunAsync(string workingDirectory, params string[] arguments)
+    public static Task<string> RunAsync(string workingDirectory, params string[] arguments) =>
+        RunAsync(workingDirectory, new Dictionary<string, string?>(), arguments);
+
+    /// <summary>Runs <c>dotnet</c> as <see cref="RunAsync(string, string[])"/> does, the variables of <paramref name="environment"/> set (or, when null, removed).</summary>
+    public static async Task<string> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
-        await using var process = Start(workingDirectory, new Dictionary<string, string?>(), arguments);
+        await using var process = Start(workingDirectory, environment, arguments);
+        return await FinishAsync(process);
+    }
+
+    /// <summary>Waits for a process started for a build and fails the test, showing what it printed, unless it succeeds within <see cref="BuildTimeout"/>.</summary>
+    public static async Task<string> FinishAsync(ChildProcess process)
+    {
         var exitCode = await process.WaitForExitAsync(BuildTimeout);
 
         Assert.True(exitCode is not null, $"`{process.CommandLine}` did not finish within {BuildTimeout} and was killed. It printed:\n{process.Output}");
@@ -29,9 +39,16 @@ internal static class DotNet
     }
 
     /// <summary>Starts <c>dotnet</c> with <paramref name="arguments"/>, the variables of <paramref name="environment"/> set (or, when null, removed).</summary>
-    public static ChildProcess Start(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] arguments)
+    public static ChildProcess Start(string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] arguments) =>
+        ChildProcess.Start(StartInfo(Executable(), workingDirectory, environment, arguments));
+
+    /// <summary>
+    /// What starts <paramref name="fileName"/> with <paramref name="arguments"/> in the environment the
+    /// tests give the .NET CLI, the variables of <paramref name="environment"/> set (or, when null, removed).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string fileName, string workingDirectory, IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
-        var startInfo = new ProcessStartInfo(Executable()) { WorkingDirectory = workingDirectory };
+        var startInfo = new ProcessStartInfo(fileName) { WorkingDirectory = workingDirectory };
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
@@ -59,10 +76,10 @@ internal static class DotNet
             }
         }
 
-        return ChildProcess.Start(startInfo);
+        return startInfo;
     }
 
-    // The SDK names the dotnet it runs under; else the one on PATH.
-    private static string Executable() =>
+    /// <summary>The dotnet the SDK runs under, which it names; else the one on PATH.</summary>
+    public static string Executable() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 }

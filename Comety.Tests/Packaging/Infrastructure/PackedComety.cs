@@ -58,7 +58,8 @@ public sealed class PackedComety : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private static void CopySources(string destination)
+    /// <summary>Copies the two projects and the repository's top-level files into <paramref name="destination"/>, as a clean clone has them.</summary>
+    internal static void CopySources(string destination)
     {
         Directory.CreateDirectory(destination);
         foreach (var file in Directory.EnumerateFiles(RepositoryRoot))
