@@ -87,10 +87,17 @@ public abstract partial class CometyController : ControllerBase
             return failure;
         }
 
-        var invalid = PollQuery.TryParse(Request.QueryString, Options.MaxClientTimeout, dispatcher.LastSequence, out var query);
+        var invalid = PollQuery.TryParse(Request.QueryString, Options.MaxClientTimeout, out var query);
         if (invalid is not null)
         {
             return Reject(StatusCodes.Status400BadRequest, "Invalid poll", invalid, userId);
+        }
+
+        if (query.Confirm > dispatcher.LastSequence)
+        {
+            // A position this log never issued: the page was served by the log before a restart
+            // (or another store). Its events cannot be told apart from the new log's: resynchronise.
+            return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is beyond the last sequence number this server issued, {dispatcher.LastSequence}: the server restarted; reload the page.", userId);
         }
 
         if (query.InvalidElapsed is not null)
@@ -143,10 +150,6 @@ public abstract partial class CometyController : ControllerBase
         catch (UnknownUserException)
         {
             return NotRegistered(userId);
-        }
-        catch (ArgumentOutOfRangeException e) when (e.ParamName == "position")
-        {
-            return Reject(StatusCodes.Status400BadRequest, "Invalid poll", e.Message.Split(Environment.NewLine)[0], userId);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {

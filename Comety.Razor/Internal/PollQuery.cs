@@ -14,7 +14,7 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
     /// names and values URL-decoded), without building that collection: a poll keeps what it
     /// allocates until it is answered. Returns the reason the query is invalid, or null.
     /// </summary>
-    public static string? TryParse(QueryString queryString, TimeSpan maxTimeout, long lastSequence, out PollQuery result)
+    public static string? TryParse(QueryString queryString, TimeSpan maxTimeout, out PollQuery result)
     {
         result = default;
         Parameter timeoutText = default, confirmText = default, elapsedText = default;
@@ -68,9 +68,9 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
                 return $"The 'confirm' parameter must be an integer sequence number; got '{Truncate(confirmText)}'.";
             }
 
-            if (value < 0 || value > lastSequence)
+            if (value < 0)
             {
-                return $"The 'confirm' parameter must be between 0 and the last sequence number issued, {lastSequence}; got {value}.";
+                return $"The 'confirm' parameter must be a sequence number, 0 or more; got {value}.";
             }
 
             confirm = value;

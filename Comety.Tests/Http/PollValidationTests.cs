@@ -94,7 +94,7 @@ public sealed class PollValidationTests
     }
 
     [Fact]
-    public async Task A_confirm_beyond_the_last_sequence_number_issued_is_400_and_changes_nothing()
+    public async Task A_confirm_beyond_the_last_sequence_number_issued_is_409_as_after_a_restart_and_changes_nothing()
     {
         await using var host = await TestHost.StartAsync().Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
@@ -103,11 +103,12 @@ public sealed class PollValidationTests
         await host.Dispatcher.BroadcastAsync("Chat", Args("two")).Bounded();
 
         using var beyond = await client.PollAsync("timeout=0&confirm=3").Bounded();
-        var problem = await beyond.AssertProblemAsync(HttpStatusCode.BadRequest);
+        var problem = await beyond.AssertProblemAsync(HttpStatusCode.Conflict);
         var unchanged = await client.PollOkAsync("timeout=0");
         var atTheLast = await client.PollOkAsync("timeout=0&confirm=2");
 
-        Assert.Contains("last sequence number issued, 2", problem.Detail(), StringComparison.Ordinal);
+        Assert.Contains("last sequence number this server issued, 2", problem.Detail(), StringComparison.Ordinal);
+        Assert.Equal("Resynchronise", problem.Title());
         Assert.Equal([1L, 2], unchanged.Sequences);
         Assert.Null(atTheLast.Events);
     }
