@@ -9,14 +9,15 @@ namespace Comety.Tests.Packaging.Infrastructure;
 /// into a temporary folder that disposing deletes.
 /// </summary>
 /// <remarks>
-/// The packs run on a copy of the two projects and the repository's top-level files, as a clean
-/// clone has them. Packing in place would rebuild the repository's own bin and obj folders with
-/// this version while the rest of the suite runs, and restoring jQuery there again would rewrite
-/// the files the static asset tests serve.
+/// The packs run on a copy of the two projects, the build tooling in <c>eng/</c> and the
+/// repository's top-level files, as a clean clone has them. Packing in place would rebuild the
+/// repository's own bin and obj folders with this version while the rest of the suite runs, and
+/// restoring jQuery there again would rewrite the files the static asset tests serve.
 /// </remarks>
 public sealed class PackedComety : IAsyncLifetime
 {
-    private static readonly string[] PackedProjects = ["Comety.Core", "Comety.Razor"];
+    // The two packed projects and the build tooling they import (eng/ClientLibraries.targets).
+    private static readonly string[] CopiedFolders = ["Comety.Core", "Comety.Razor", "eng"];
 
     // Build output and restored files: a clean clone has none of them.
     private static readonly string[] SkippedFolders = ["bin", "obj", "node_modules", Path.Combine("wwwroot", "lib")];
@@ -70,9 +71,9 @@ public sealed class PackedComety : IAsyncLifetime
             }
         }
 
-        foreach (var project in PackedProjects)
+        foreach (var folder in CopiedFolders)
         {
-            CopyFolder(Path.Combine(RepositoryRoot, project), Path.Combine(destination, project), projectFolder: Path.Combine(RepositoryRoot, project));
+            CopyFolder(Path.Combine(RepositoryRoot, folder), Path.Combine(destination, folder), projectFolder: Path.Combine(RepositoryRoot, folder));
         }
     }
 
