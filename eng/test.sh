@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
+# git: the packaging tests commit the sources they pack, as a clone has them.
+command -v git >/dev/null 2>&1 || need+=(git)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ -z "${COMETY_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then

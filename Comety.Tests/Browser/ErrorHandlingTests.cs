@@ -3,6 +3,7 @@ using Comety.Tests.Infrastructure;
 namespace Comety.Tests.Browser;
 
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Browser")]
 public sealed class ErrorHandlingTests(BrowserFixture browser)
 {
     [Fact]

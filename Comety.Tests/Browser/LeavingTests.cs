@@ -5,6 +5,7 @@ using static Comety.Tests.Infrastructure.TestEvents;
 namespace Comety.Tests.Browser;
 
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Browser")]
 public sealed class LeavingTests(BrowserFixture browser)
 {
     [Fact]

@@ -6,6 +6,7 @@ namespace Comety.Tests.Browser;
 
 /// <summary>Every page of a user gets every event once and in order: two tabs, and a page rendered while events are posted.</summary>
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Browser")]
 public sealed class PagePositionTests(BrowserFixture browser)
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Comety.Tests.Browser;
 /// console, that it stopped: after that message nothing is left that could reload it.
 /// </summary>
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Browser")]
 public sealed class ReloadTests(BrowserFixture browser)
 {
     private const string ReloadMark = "Comety.reloaded:/test/updates";

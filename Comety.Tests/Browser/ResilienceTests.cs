@@ -6,6 +6,7 @@ using static Comety.Tests.Infrastructure.TestEvents;
 namespace Comety.Tests.Browser;
 
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Browser")]
 public sealed class ResilienceTests(BrowserFixture browser)
 {
     [Fact]

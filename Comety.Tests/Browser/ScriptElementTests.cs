@@ -5,6 +5,7 @@ namespace Comety.Tests.Browser;
 
 /// <summary>What the script elements of <c>&lt;comety-script&gt;</c> do in a real page: jQuery, the CSP nonce, the timing mark.</summary>
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Browser")]
 public sealed class ScriptElementTests(BrowserFixture browser)
 {
     private const string CometyJQuery = "/_content/Comety.Razor/lib/jquery/dist/jquery.min.js";

@@ -4,6 +4,7 @@ using static Comety.Tests.Infrastructure.TestEvents;
 namespace Comety.Tests.Browser;
 
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Browser")]
 public sealed class StoppingTests(BrowserFixture browser)
 {
     [Fact]

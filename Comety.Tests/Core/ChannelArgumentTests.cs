@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Comety.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Core;
@@ -7,7 +8,7 @@ namespace Comety.Tests.Core;
 /// <summary>Every public member that takes a channel checks it: a null channel never turns a channel post into a broadcast.</summary>
 public sealed class ChannelArgumentTests : IDisposable
 {
-    private readonly Dispatcher _dispatcher = new(timeProvider: new ManualTimeProvider());
+    private readonly Dispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
 
     public void Dispose() => _dispatcher.Dispose();
 

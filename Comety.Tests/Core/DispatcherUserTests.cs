@@ -1,11 +1,12 @@
 using Comety.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Core;
 
 public sealed class DispatcherUserTests : IDisposable
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly Dispatcher _dispatcher;
 
     public DispatcherUserTests() => _dispatcher = new Dispatcher(timeProvider: _clock);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Comety.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Core;
@@ -7,7 +8,7 @@ namespace Comety.Tests.Core;
 /// <summary><see cref="Dispatcher.EnsureRegisteredAsync"/>: registration that a page can ask for on every render.</summary>
 public sealed class EnsureRegisteredTests : IDisposable
 {
-    private readonly Dispatcher _dispatcher = new(timeProvider: new ManualTimeProvider());
+    private readonly Dispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
     private readonly ConcurrentQueue<string> _seen = new();
 
     public EnsureRegisteredTests()

@@ -2,13 +2,14 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Comety.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Core;
 
 public sealed class LifecycleTests : IDisposable
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly ListLogger<Dispatcher> _logger = new();
     private readonly Dispatcher _dispatcher;
     private readonly ConcurrentQueue<string> _seen = new();

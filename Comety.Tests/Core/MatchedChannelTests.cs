@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Comety.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Core;
@@ -13,7 +14,7 @@ public sealed class MatchedChannelTests : IDisposable
 {
     private static readonly JsonElement Text = JsonDocument.Parse("""{"text":"hi"}""").RootElement;
 
-    private readonly Dispatcher _dispatcher = new(timeProvider: new ManualTimeProvider());
+    private readonly Dispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
     private readonly ConcurrentQueue<string> _seen = new();
 
     public void Dispose() => _dispatcher.Dispose();
@@ -123,7 +124,7 @@ public sealed class MatchedChannelTests : IDisposable
     [Fact]
     public async Task Keeping_a_disconnected_user_is_handed_from_one_handler_to_the_next()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         using var dispatcher = new Dispatcher(new DispatcherOptions { HeartbeatTimeout = TimeSpan.FromSeconds(1) }, timeProvider: clock);
         var seenByLast = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         dispatcher.On(LifecycleEvent.Disconnected, context =>

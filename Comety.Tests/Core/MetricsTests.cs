@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Time.Testing;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Core;
@@ -8,7 +9,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task The_Comety_meter_reports_users_waiting_polls_posted_delivered_and_retained_events()
     {
-        using var dispatcher = new Dispatcher(timeProvider: new Infrastructure.ManualTimeProvider());
+        using var dispatcher = new Dispatcher(timeProvider: new FakeTimeProvider());
         await dispatcher.RegisterUserAsync("a").Bounded();
         await dispatcher.RegisterUserAsync("b").Bounded();
         await dispatcher.BroadcastAsync("test", Args("e")).Bounded();

@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Comety.Internal;
 using Comety.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Comety.Tests.Core;
 
 public sealed class MultiTimerTests
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly ConcurrentQueue<string> _fired = new();
 
     [Fact]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Http;
@@ -170,7 +171,7 @@ public sealed class CometyServicesTests
     [Fact]
     public void A_TimeProvider_and_an_event_log_the_application_registered_are_kept_and_given_to_the_dispatcher()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         var log = new InMemoryEventLog();
         var services = new ServiceCollection()
             .AddSingleton<TimeProvider>(clock)

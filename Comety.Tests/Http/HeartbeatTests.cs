@@ -1,6 +1,7 @@
 using System.Net;
 using Comety.Tests.Http.Infrastructure;
 using Comety.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Comety.Tests.Http;
 
@@ -16,7 +17,7 @@ public sealed class HeartbeatTests
     [Fact]
     public async Task A_user_that_stops_polling_is_disconnected_then_finished_then_unregistered()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await StartAsync(clock).Bounded();
         var raised = Record(host, LifecycleEvent.Disconnected, LifecycleEvent.Finished);
         var finished = Signal(host, LifecycleEvent.Finished);
@@ -40,7 +41,7 @@ public sealed class HeartbeatTests
     [Fact]
     public async Task Once_the_delay_is_measured_the_heartbeat_allows_the_timeout_plus_the_expected_delay()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await StartAsync(clock).Bounded();
         var finished = Signal(host, LifecycleEvent.Finished);
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
@@ -60,7 +61,7 @@ public sealed class HeartbeatTests
     [Fact]
     public async Task A_user_that_keeps_polling_stays_registered()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await StartAsync(clock).Bounded();
         var raised = Record(host, LifecycleEvent.Disconnected, LifecycleEvent.Finished);
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
@@ -81,7 +82,7 @@ public sealed class HeartbeatTests
     [Fact]
     public async Task A_waiting_poll_stops_the_heartbeat()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await StartAsync(clock).Bounded();
         var raised = Record(host, LifecycleEvent.Disconnected, LifecycleEvent.Finished);
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
@@ -103,7 +104,7 @@ public sealed class HeartbeatTests
     [Fact]
     public async Task A_timed_out_user_leaves_its_channels()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await StartAsync(clock).Bounded();
         var left = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var handler = host.Dispatcher.On(LifecycleEvent.Unsubscribed, context =>
@@ -126,7 +127,7 @@ public sealed class HeartbeatTests
     [Fact]
     public async Task A_Disconnected_handler_can_keep_the_user_registered()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await StartAsync(clock).Bounded();
         var raised = Record(host, LifecycleEvent.Finished);
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -155,7 +156,7 @@ public sealed class HeartbeatTests
     [InlineData(true)]
     public async Task A_timed_out_user_is_announced_with_unregister_user_only_when_NotifyOnTimeout_is_on(bool notifyOnTimeout)
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await StartAsync(clock, notifyOnTimeout).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         await host.Dispatcher.RegisterUserAsync("bob").Bounded();
@@ -191,7 +192,7 @@ public sealed class HeartbeatTests
         Assert.False(host.Dispatcher.IsRegistered("ann"));
     }
 
-    private static Task<TestHost> StartAsync(ManualTimeProvider clock, bool notifyOnTimeout = false) =>
+    private static Task<TestHost> StartAsync(FakeTimeProvider clock, bool notifyOnTimeout = false) =>
         TestHost.StartAsync(new TestHostOptions
         {
             Antiforgery = false,

@@ -1,6 +1,7 @@
 using System.Net;
 using Comety.Tests.Http.Infrastructure;
 using Comety.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Comety.Tests.Http;
 
@@ -20,7 +21,7 @@ public sealed class NetworkDelayTests
     [InlineData(1.0, "&elapsed=abc", 2.0)]
     public async Task A_poll_is_held_for_half_its_timeout_less_the_expected_delay_never_below_zero(double gap, string elapsed, double hold)
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await TestHost.StartAsync(new TestHostOptions { TimeProvider = clock }).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         using var client = host.CreateClient("ann");
@@ -38,7 +39,7 @@ public sealed class NetworkDelayTests
     [InlineData(new[] { 5.0, 1, 2, 3, 4, 0.5, 0.25 }, 2.0)]
     public async Task The_expected_delay_is_the_largest_of_fewer_than_six_and_the_second_largest_of_the_last_six(double[] delays, double hold)
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await TestHost.StartAsync(new TestHostOptions { TimeProvider = clock }).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         using var client = host.CreateClient("ann");
@@ -55,7 +56,7 @@ public sealed class NetworkDelayTests
     [Fact]
     public async Task Without_sessions_the_expected_delay_belongs_to_the_user_whichever_client_polls()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await TestHost.StartAsync(new TestHostOptions { TimeProvider = clock }).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         await host.Dispatcher.RegisterUserAsync("bob").Bounded();
@@ -74,7 +75,7 @@ public sealed class NetworkDelayTests
     [Fact]
     public async Task With_sessions_the_expected_delay_belongs_to_the_session()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await TestHost.StartAsync(new TestHostOptions { TimeProvider = clock, Session = true }).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         using var first = host.CreateClient("ann");
@@ -98,7 +99,7 @@ public sealed class NetworkDelayTests
     }
 
     // Polls and checks that the answer, with no events, comes exactly when the clock has moved by `hold`.
-    private static async Task AssertHeldAsync(TestHost host, ManualTimeProvider clock, HttpClient client, string query, TimeSpan hold)
+    private static async Task AssertHeldAsync(TestHost host, FakeTimeProvider clock, HttpClient client, string query, TimeSpan hold)
     {
         var poll = client.PollAsync(query);
         if (hold > TimeSpan.Zero)

@@ -1,6 +1,7 @@
 using System.Net;
 using Comety.Tests.Http.Infrastructure;
 using Comety.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Http;
@@ -66,7 +67,7 @@ public sealed class PagePositionTests
     [Fact]
     public async Task A_page_away_longer_than_what_is_kept_gets_409_and_the_page_that_stayed_goes_on()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider();
         await using var host = await TestHost.StartAsync(new TestHostOptions { TimeProvider = clock, HeartbeatTimeout = TimeSpan.FromSeconds(15) }).Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         using var client = host.CreateClient("ann");

@@ -3,6 +3,7 @@ using Comety.LoadTest;
 namespace Comety.Tests.LoadTest;
 
 /// <summary>The load test's bookkeeping (compiled in from bench/Comety.LoadTest): it must catch every duplicate, reordering and stray event.</summary>
+[Trait("Category", "LoadTest")]
 public sealed class EventBookTests
 {
     [Fact]

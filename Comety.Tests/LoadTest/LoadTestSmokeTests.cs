@@ -10,6 +10,7 @@ namespace Comety.Tests.LoadTest;
 /// its Comety clients follow PROTOCOL.md and its SignalR clients the long-polling and WebSocket
 /// transports against real servers, and every row must account for every event exactly once, in order.
 /// </summary>
+[Trait("Category", "LoadTest")]
 public sealed class LoadTestSmokeTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(5);

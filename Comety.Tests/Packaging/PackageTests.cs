@@ -16,6 +16,9 @@ public sealed class PackageTests(PackedComety packed) : IClassFixture<PackedCome
 {
     private const string StaticAssets = "/_content/Comety.Razor";
 
+    // Where the packed README's links into the repository lead: the files of the packed commit.
+    private string RepositoryLinkBase => $"{PackedComety.RepositoryUrl}/blob/{packed.Commit}/";
+
     [Theory]
     [InlineData("Comety.Core", "T:Comety.Dispatcher")]
     [InlineData("Comety.Razor", "T:Comety.CometyController")]
@@ -38,9 +41,48 @@ public sealed class PackageTests(PackedComety packed) : IClassFixture<PackedCome
             $"lib/net10.0/{id}.dll",
             $"lib/net10.0/{id}.xml",
         });
-        Assert.Equal(File.ReadAllText(Path.Combine(PackedComety.RepositoryRoot, "README.md")), package.ReadText("README.md"));
+        // The repository's README, but for the links that the pack made absolute.
+        Assert.Equal(File.ReadAllText(Path.Combine(PackedComety.RepositoryRoot, "README.md")), package.ReadText("README.md").Replace(RepositoryLinkBase, "", StringComparison.Ordinal));
         Assert.Equal(File.ReadAllText(Path.Combine(PackedComety.RepositoryRoot, "NOTICE")), package.ReadText("NOTICE"));
         Assert.Contains($"<member name=\"{documentedType}\">", package.ReadText($"lib/net10.0/{id}.xml"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Comety.Core")]
+    [InlineData("Comety.Razor")]
+    public void Each_package_names_its_repository_and_commit_and_its_readme_links_to_files_of_that_commit(string id)
+    {
+        using var package = NuGetPackage.Open(packed.PackagePath(id));
+
+        var repository = package.Element("repository");
+        Assert.Equal("git", repository?.Attribute("type")?.Value);
+        Assert.Equal(PackedComety.RepositoryUrl, repository?.Attribute("url")?.Value);
+        Assert.Equal(packed.Commit, repository?.Attribute("commit")?.Value);
+        Assert.Equal(PackedComety.RepositoryUrl, package.Element("projectUrl")?.Value);
+
+        // A package page has no repository to resolve a relative link against: each link is absolute or a heading of the page.
+        var targets = MarkdownLinks.Targets(package.ReadText("README.md"));
+        Assert.All(targets, target => Assert.True(
+            target.StartsWith('#') || target.StartsWith("https://", StringComparison.Ordinal),
+            $"The packed README links to '{target}', which a package page cannot resolve."));
+        var intoRepository = targets.Where(target => target.StartsWith(RepositoryLinkBase, StringComparison.Ordinal)).ToList();
+        Assert.Contains(RepositoryLinkBase + "docs/PROTOCOL.md", intoRepository);
+        Assert.All(intoRepository, target => Assert.True(
+            File.Exists(Path.Combine(PackedComety.RepositoryRoot, target[RepositoryLinkBase.Length..].Split('#')[0])),
+            $"The packed README links to '{target}', a file the repository does not have."));
+    }
+
+    [Theory]
+    [InlineData("Comety.Core")]
+    [InlineData("Comety.Razor")]
+    public void Each_package_has_a_symbol_package_whose_pdb_links_its_sources_to_the_packed_commit(string id)
+    {
+        using var symbols = NuGetPackage.Open(packed.SymbolPackagePath(id));
+
+        Assert.Equal(id, symbols.Element("id")?.Value);
+        var sourceLink = PortablePdb.ReadSourceLink(symbols.ReadBytes($"lib/net10.0/{id}.pdb"));
+        Assert.NotNull(sourceLink);
+        Assert.Contains($"\"{PackedComety.RepositoryUrl.Replace("https://github.com/", "https://raw.githubusercontent.com/", StringComparison.Ordinal)}/{packed.Commit}/*\"", sourceLink, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ namespace Comety.Tests.Sample;
 
 /// <summary>People talking in rooms of the sample chat, each in a browser context of their own.</summary>
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Sample")]
 public sealed class ConversationTests(BrowserFixture browser, SampleFixture sample, ITestOutputHelper output) : IClassFixture<SampleFixture>
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace Comety.Tests.Sample;
 
 /// <summary>How the sample's room page looks with a conversation going on; it leaves a screenshot in the test output.</summary>
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Sample")]
 public sealed class LayoutTests(BrowserFixture browser, SampleFixture sample, ITestOutputHelper output) : IClassFixture<SampleFixture>
 {
     private const int ViewportWidth = 1280;

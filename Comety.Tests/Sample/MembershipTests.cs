@@ -7,6 +7,7 @@ namespace Comety.Tests.Sample;
 
 /// <summary>Who is in a room of the sample chat: joining under a name, and leaving by closing the page.</summary>
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Sample")]
 public sealed class MembershipTests(BrowserFixture browser, SampleFixture sample, ITestOutputHelper output) : IClassFixture<SampleFixture>
 {
     /// <summary>How long a closed page may take to leave its room: the heartbeat timeout plus the network delay, or five timeouts while the delay is unmeasured, and slack.</summary>

@@ -5,6 +5,7 @@ namespace Comety.Tests.Sample;
 
 /// <summary>One person with the same room open in two tabs: both show every line, once and in order.</summary>
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Sample")]
 public sealed class TabsTests(BrowserFixture browser, SampleFixture sample) : IClassFixture<SampleFixture>
 {
     [Fact]

@@ -63,5 +63,14 @@ internal sealed class NuGetPackage : IDisposable
         return reader.ReadToEnd();
     }
 
+    public byte[] ReadBytes(string path)
+    {
+        var entry = _zip.GetEntry(path) ?? throw new FileNotFoundException($"The package has no {path}.", path);
+        using var stream = entry.Open();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
     public void Dispose() => _zip.Dispose();
 }
