@@ -8,6 +8,7 @@ namespace Comety.Tests.Browser;
 /// over those only, the rest come again, and 0 (or a throw) stops the loop.
 /// </summary>
 [Collection(BrowserSuite.Name)]
+[Trait("Category", "Browser")]
 public sealed class HandlerContractTests(BrowserFixture browser)
 {
     [Fact]

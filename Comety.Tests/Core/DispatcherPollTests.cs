@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Comety.Tests.Infrastructure;
 using static Comety.Tests.Infrastructure.TestEvents;
 
@@ -5,7 +6,7 @@ namespace Comety.Tests.Core;
 
 public sealed class DispatcherPollTests : IDisposable
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private Dispatcher _dispatcher;
 
     public DispatcherPollTests() => _dispatcher = new Dispatcher(timeProvider: _clock);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Comety.Tests.Infrastructure;
 using static Comety.Tests.Infrastructure.TestEvents;
 
@@ -6,7 +7,7 @@ namespace Comety.Tests.Core;
 /// <summary>What the inbox keeps for a user's pages: every page that polled lately, and every poll that waits however long.</summary>
 public sealed class PagePositionTests : IDisposable
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly Dispatcher _dispatcher;
 
     public PagePositionTests() => _dispatcher = new Dispatcher(timeProvider: _clock);

@@ -7,6 +7,7 @@ namespace Comety.Tests.Packaging;
 /// How <see cref="ReadmeAppTests"/> reads the README: which blocks it takes, and where a block for a
 /// file the template made lands in that file. Fast: no build, no process.
 /// </summary>
+[Trait("Category", "Packaging")]
 public sealed class ReadmeSnippetTests
 {
     private const string Program = """
