@@ -88,9 +88,10 @@ public sealed partial class Dispatcher
                             return PollResult.Refused;
                         }
 
-                        user.Positions.BeginPoll(after, Volatile.Read(ref _retentionEpoch));
+                        var tick = Volatile.Read(ref _retentionTick);
+                        user.Positions.BeginPoll(after, tick / RetentionTicksPerWindow);
                         begun = after;
-                        released = ReleaseHandled(user);
+                        released = ReleaseHandled(user, tick, Math.Min(YoungEvents, _options.MaxBacklog));
                     }
 
                     // Read before the inbox: every event up to here is in it, if it is for this user.
@@ -115,7 +116,7 @@ public sealed partial class Dispatcher
                     else
                     {
                         wakeUp = Task.CompletedTask;
-                        user.Positions.EndPoll(begun.Value);
+                        user.Positions.EndPoll(begun.Value, result.MustResynchronize ? begun.Value : result.LastId);
                         begun = null;
                     }
                 }
@@ -153,10 +154,11 @@ public sealed partial class Dispatcher
         {
             if (begun is { } active)
             {
-                // Cancelled, unregistered, or a filter threw: the answer was never decided under the lock.
+                // Cancelled, unregistered, or a filter threw: the answer was never decided under the
+                // lock. The page asks again from the same position.
                 lock (user)
                 {
-                    user.Positions.EndPoll(active);
+                    user.Positions.EndPoll(active, active);
                 }
             }
 
@@ -220,9 +222,10 @@ public sealed partial class Dispatcher
         return kept?.ToArray();
     }
 
-    // Lets go of the events every page that polled lately has handled; returns whether one of
-    // them was the last recipient's. Call under the user's lock.
-    private static bool ReleaseHandled(UserState user)
+    // Lets go of the events every page that polled lately has handled, but for the youngest few
+    // (delivered less than two ticks ago, at most `young` of them); returns whether one of them
+    // was the last recipient's. Call under the user's lock.
+    private static bool ReleaseHandled(UserState user, int tick, int young)
     {
         var inbox = user.Inbox;
         if (inbox.Count == 0)
@@ -232,7 +235,7 @@ public sealed partial class Dispatcher
 
         var floor = user.Positions.Floor();
         var released = false;
-        while (inbox.Count > 0 && inbox.First.Sequence <= floor)
+        while (inbox.Count > 0 && inbox.First.Sequence <= floor && (inbox.Count > young || tick - inbox.First.DeliveredTick >= 2))
         {
             released |= Drop(user, inbox.RemoveFirst());
         }

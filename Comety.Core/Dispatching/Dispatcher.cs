@@ -44,10 +44,14 @@ public sealed partial class Dispatcher : IDisposable
     private readonly EventRing _retained = new(64);
     private long _lastRetained;
 
-    // Counts heartbeat timeouts on the clock: a page that polled in this epoch or the one before
-    // keeps its events in the inbox. One timer for every user, so that a poll reads no clock.
+    // Ticks RetentionTicksPerWindow times a heartbeat timeout on the clock. A page that polled in
+    // this retention window or the one before keeps its events in the inbox; an event delivered
+    // less than two ticks ago stays for a page that was rendered before it and has not polled
+    // yet. One timer for every user, so that a poll reads no clock.
+    private const int RetentionTicksPerWindow = 3;
+    private const int YoungEvents = 64;
     private readonly ITimer _retentionClock;
-    private int _retentionEpoch;
+    private int _retentionTick;
     private readonly Action<object?> _onHeartbeatDue;
     private readonly Action<object?> _wakeUp = static state => ((UserState)state!).WakeUp();
     private readonly DispatcherMetrics _metrics;
@@ -83,8 +87,8 @@ public sealed partial class Dispatcher : IDisposable
         _lastDelivered = _log.LastSequence;
         _lastRetained = _lastDelivered;
         _metrics = new DispatcherMetrics(this, meterFactory);
-        _retentionClock = _timeProvider.CreateTimer(
-            static state => Interlocked.Increment(ref ((Dispatcher)state!)._retentionEpoch), this, _options.HeartbeatTimeout, _options.HeartbeatTimeout);
+        var tick = _options.HeartbeatTimeout / RetentionTicksPerWindow;
+        _retentionClock = _timeProvider.CreateTimer(static state => Interlocked.Increment(ref ((Dispatcher)state!)._retentionTick), this, tick, tick);
     }
 
     /// <summary>Gets the dispatcher's settings.</summary>

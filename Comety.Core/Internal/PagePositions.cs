@@ -1,19 +1,37 @@
 namespace Comety.Internal;
 
 /// <summary>
-/// What a user's inbox must keep for its pages, without knowing the pages one by one: the lowest
-/// position any poll stated in the current and the previous retention window (the dispatcher's
-/// retention epochs, one heartbeat timeout each, so together at least one timeout long), and the
-/// positions of the polls being answered now. An event at or below the
-/// floor has been handed to every page that polled recently; a page that stayed away longer
-/// may have lost it, and is then told to resynchronise. Guarded by the user's lock.
+/// What a user's inbox must keep for its pages, without knowing the pages one by one.
 /// </summary>
+/// <remarks>
+/// <para>
+/// In general: the lowest position any poll stated in the current and the previous retention
+/// window (one heartbeat timeout each, so together at least one timeout long), and the positions
+/// of the polls being answered now. An event at or below that floor has been handed to every
+/// page that polled lately; a page that stayed away longer may have lost it, and is then told to
+/// resynchronise.
+/// </para>
+/// <para>
+/// One page alone, the common case, is recognised by its chain: every poll of both windows
+/// stated exactly the <c>lastId</c> of the answer before it, and no two polls overlapped. Two
+/// pages break the chain (their waiting polls overlap, or one states a position another answer
+/// moved past), so while only one page is seen the floor is simply its latest position and the
+/// inbox does not hold a heartbeat timeout of events it already handed over. A page opened while
+/// another polls alone is covered by the dispatcher's grace for young events until its first
+/// poll breaks the chain.
+/// </para>
+/// Guarded by the user's lock.
+/// </remarks>
 internal struct PagePositions
 {
     private long _currentMinimum;
     private long _previousMinimum;
+    private bool _currentBroken;
+    private bool _previousBroken;
     private int _epoch;
     private bool _started;
+    private long _chainNext;
+    private long _latest;
     private long[]? _active;
     private int _activeCount;
 
@@ -21,6 +39,12 @@ internal struct PagePositions
     public void BeginPoll(long position, int epoch)
     {
         Record(position, epoch);
+        if (_activeCount > 0 || position != _chainNext)
+        {
+            _currentBroken = true;
+        }
+
+        _latest = position;
         _active ??= new long[2];
         if (_activeCount == _active.Length)
         {
@@ -30,17 +54,23 @@ internal struct PagePositions
         _active[_activeCount++] = position;
     }
 
-    /// <summary>Ends an active poll begun with <paramref name="position"/>.</summary>
-    public void EndPoll(long position)
+    /// <summary>
+    /// Ends an active poll begun with <paramref name="position"/>; <paramref name="answeredUpTo"/>
+    /// is the <c>lastId</c> it answered with, or the position itself when the poll was abandoned:
+    /// the position its page's next poll states if it is the one page.
+    /// </summary>
+    public void EndPoll(long position, long answeredUpTo)
     {
         for (var i = 0; i < _activeCount; i++)
         {
             if (_active![i] == position)
             {
                 _active[i] = _active[--_activeCount];
-                return;
+                break;
             }
         }
+
+        _chainNext = answeredUpTo;
     }
 
     /// <summary>Gets how many polls of the user are being answered.</summary>
@@ -49,7 +79,17 @@ internal struct PagePositions
     /// <summary>Returns the highest sequence number every recent page has handled; <see cref="long.MaxValue"/> when no page polled.</summary>
     public readonly long Floor()
     {
-        var floor = _started ? Math.Min(_currentMinimum, _previousMinimum) : long.MaxValue;
+        if (!_started)
+        {
+            return long.MaxValue;
+        }
+
+        if (!_currentBroken && !_previousBroken && _activeCount <= 1)
+        {
+            return _latest;
+        }
+
+        var floor = Math.Min(_currentMinimum, _previousMinimum);
         for (var i = 0; i < _activeCount; i++)
         {
             floor = Math.Min(floor, _active![i]);
@@ -66,14 +106,18 @@ internal struct PagePositions
             _epoch = epoch;
             _currentMinimum = position;
             _previousMinimum = long.MaxValue;
+            _chainNext = position;
             return;
         }
 
         if (epoch != _epoch)
         {
             // The window before the previous one is forgotten; so is an epoch in which no page polled.
-            _previousMinimum = epoch - _epoch == 1 ? _currentMinimum : long.MaxValue;
+            var adjacent = epoch - _epoch == 1;
+            _previousMinimum = adjacent ? _currentMinimum : long.MaxValue;
+            _previousBroken = adjacent && _currentBroken;
             _currentMinimum = long.MaxValue;
+            _currentBroken = false;
             _epoch = epoch;
         }
 

@@ -45,7 +45,12 @@ public sealed class PagePositionTests : IDisposable
         long slow = 0, fast = 0;
         var seenBySlow = new List<long>();
 
-        // The slow page polls every 14 s (just under the heartbeat timeout), the fast one every second.
+        // Both pages open after a first event; the slow one polls then and every 14 s (just under
+        // the heartbeat timeout), the fast one every second.
+        await _dispatcher.BroadcastAsync("test", Args("tick")).Bounded();
+        var first = await _dispatcher.PollAsync("ann", slow, TimeSpan.Zero).Bounded();
+        seenBySlow.AddRange(first.Sequences());
+        slow = first.LastId;
         for (var second = 1; second <= 60; second++)
         {
             _clock.Advance(TimeSpan.FromSeconds(1));
@@ -60,7 +65,7 @@ public sealed class PagePositionTests : IDisposable
             }
         }
 
-        Assert.Equal(Enumerable.Range(1, 56).Select(static i => (long)i), seenBySlow);
+        Assert.Equal(Enumerable.Range(1, 57).Select(static i => (long)i), seenBySlow);
     }
 
     [Fact]
@@ -80,5 +85,70 @@ public sealed class PagePositionTests : IDisposable
         Assert.Null((await later.Bounded()).Events);
         Assert.Equal(["while-stopping"], (await _dispatcher.PollAsync("ann", 0, TimeSpan.FromMinutes(5)).Bounded()).Types());
         Assert.Equal(1, posted);
+    }
+
+    [Fact]
+    public async Task A_page_polling_alone_leaves_only_its_youngest_events_in_the_inbox()
+    {
+        await _dispatcher.RegisterUserAsync("ann").Bounded();
+        _dispatcher.StopHeartbeat("ann");
+        long position = 0;
+        for (var i = 0; i < 500; i++)
+        {
+            await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
+            position = (await _dispatcher.PollAsync("ann", position, TimeSpan.Zero).Bounded()).LastId;
+        }
+
+        var whileYoung = _dispatcher.RetainedEventCount;
+        _clock.Advance(_dispatcher.Options.HeartbeatTimeout);
+        await _dispatcher.PollAsync("ann", position, TimeSpan.Zero).Bounded();
+
+        // The youngest 64 stay a little while for a page rendered before them; nothing else does.
+        Assert.Equal(64, whileYoung);
+        Assert.Equal(0, _dispatcher.RetainedEventCount);
+    }
+
+    [Fact]
+    public async Task A_page_opened_while_another_polls_alone_gets_what_was_posted_before_its_first_poll()
+    {
+        await _dispatcher.RegisterUserAsync("ann").Bounded();
+        _dispatcher.StopHeartbeat("ann");
+        var first = await _dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded();
+        var renderedAt = _dispatcher.LastSequence;
+
+        // The first page handles three events before the new page's first poll.
+        var position = first.LastId;
+        var posted = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            posted.Add((await _dispatcher.BroadcastAsync("test", Args("e")).Bounded())!.Value);
+            position = (await _dispatcher.PollAsync("ann", position, TimeSpan.Zero).Bounded()).LastId;
+        }
+
+        var opened = await _dispatcher.PollAsync("ann", renderedAt, TimeSpan.Zero).Bounded();
+
+        Assert.False(opened.MustResynchronize);
+        Assert.Equal(posted, opened.Sequences());
+    }
+
+    [Fact]
+    public async Task Two_waiting_polls_of_one_user_keep_its_events_for_the_heartbeat_timeout()
+    {
+        await _dispatcher.RegisterUserAsync("ann").Bounded();
+        _dispatcher.StopHeartbeat("ann");
+        var tab1 = _dispatcher.PollAsync("ann", 0, TimeSpan.FromMinutes(1)).AsTask();
+        var tab2 = _dispatcher.PollAsync("ann", 0, TimeSpan.FromMinutes(1)).AsTask();
+        await Http.Infrastructure.CometyHttp.WaitUntilAsync(() => _dispatcher.WaitingPollCount == 2, "both tabs wait");
+        var posted = await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
+        var answer = await tab1.Bounded();
+        await tab2.Bounded();
+
+        // Tab 1 goes on past the grace for young events; tab 2 stops for a while, then asks from where it was.
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        await _dispatcher.PollAsync("ann", answer.LastId, TimeSpan.Zero).Bounded();
+        var back = await _dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded();
+
+        Assert.False(back.MustResynchronize);
+        Assert.Equal([posted!.Value], back.Sequences());
     }
 }
