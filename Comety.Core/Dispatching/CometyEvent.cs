@@ -26,10 +26,6 @@ public sealed class CometyEvent
     // Recipients whose inboxes still hold this event; the dispatcher discards it at zero.
     internal int PendingRecipients;
 
-    // The dispatcher's retention tick when the event was delivered: inboxes keep it a while even
-    // once handed over, for a page rendered before it that has not polled yet.
-    internal int DeliveredTick;
-
     /// <summary>Creates an event that has not been posted yet.</summary>
     /// <param name="sender">What originated the event: a string, a number, an array or object of those, or <see langword="null"/>; any other object is sent as its string form.</param>
     /// <param name="args">The event's named arguments; <c>event</c> must be a non-empty string that names its type.</param>

@@ -91,7 +91,7 @@ public sealed partial class Dispatcher
                         var tick = Volatile.Read(ref _retentionTick);
                         user.Positions.BeginPoll(after, tick / RetentionTicksPerWindow);
                         begun = after;
-                        released = ReleaseHandled(user, tick, Math.Min(YoungEvents, _options.MaxBacklog));
+                        released = ReleaseHandled(user, RenderedFloor);
                     }
 
                     // Read before the inbox: every event up to here is in it, if it is for this user.
@@ -222,10 +222,10 @@ public sealed partial class Dispatcher
         return kept?.ToArray();
     }
 
-    // Lets go of the events every page that polled lately has handled, but for the youngest few
-    // (delivered less than two ticks ago, at most `young` of them); returns whether one of them
-    // was the last recipient's. Call under the user's lock.
-    private static bool ReleaseHandled(UserState user, int tick, int young)
+    // Lets go of the events every page that polled lately has handled, and that no page rendered
+    // lately may still ask for; returns whether one of them was the last recipient's. Call under
+    // the user's lock.
+    private static bool ReleaseHandled(UserState user, long renderedFloor)
     {
         var inbox = user.Inbox;
         if (inbox.Count == 0)
@@ -233,9 +233,9 @@ public sealed partial class Dispatcher
             return false;
         }
 
-        var floor = user.Positions.Floor();
+        var floor = Math.Min(user.Positions.Floor(), renderedFloor);
         var released = false;
-        while (inbox.Count > 0 && inbox.First.Sequence <= floor && (inbox.Count > young || tick - inbox.First.DeliveredTick >= 2))
+        while (inbox.Count > 0 && inbox.First.Sequence <= floor)
         {
             released |= Drop(user, inbox.RemoveFirst());
         }

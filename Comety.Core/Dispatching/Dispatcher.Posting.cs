@@ -117,7 +117,6 @@ public sealed partial class Dispatcher
     {
         // One count held by delivery itself, so the event is not purgeable half delivered.
         e.PendingRecipients = 1;
-        e.DeliveredTick = Volatile.Read(ref _retentionTick);
         if (e.TargetUserIds is { } targets)
         {
             foreach (var target in targets)

@@ -44,14 +44,18 @@ public sealed partial class Dispatcher : IDisposable
     private readonly EventRing _retained = new(64);
     private long _lastRetained;
 
-    // Ticks RetentionTicksPerWindow times a heartbeat timeout on the clock. A page that polled in
-    // this retention window or the one before keeps its events in the inbox; an event delivered
-    // less than two ticks ago stays for a page that was rendered before it and has not polled
-    // yet. One timer for every user, so that a poll reads no clock.
+    // Ticks RetentionTicksPerWindow times a heartbeat timeout on the clock: a page that polled in
+    // this retention window or the one before keeps its events in the inbox. One timer for every
+    // user, so that a poll reads no clock.
     private const int RetentionTicksPerWindow = 3;
-    private const int YoungEvents = 64;
     private readonly ITimer _retentionClock;
     private int _retentionTick;
+
+    // The lowest position a page was rendered at in this tick and the one before: until its first
+    // poll, no inbox lets go of what came after it. Whose page it was is not known, so every user's
+    // inbox keeps it; long.MaxValue when no page was rendered.
+    private long _renderedThisTick = long.MaxValue;
+    private long _renderedLastTick = long.MaxValue;
     private readonly Action<object?> _onHeartbeatDue;
     private readonly Action<object?> _wakeUp = static state => ((UserState)state!).WakeUp();
     private readonly DispatcherMetrics _metrics;
@@ -88,7 +92,7 @@ public sealed partial class Dispatcher : IDisposable
         _lastRetained = _lastDelivered;
         _metrics = new DispatcherMetrics(this, meterFactory);
         var tick = _options.HeartbeatTimeout / RetentionTicksPerWindow;
-        _retentionClock = _timeProvider.CreateTimer(static state => Interlocked.Increment(ref ((Dispatcher)state!)._retentionTick), this, tick, tick);
+        _retentionClock = _timeProvider.CreateTimer(static state => ((Dispatcher)state!).OnRetentionTick(), this, tick, tick);
     }
 
     /// <summary>Gets the dispatcher's settings.</summary>
@@ -130,6 +134,38 @@ public sealed partial class Dispatcher : IDisposable
     internal MultiTimer Timer => _timer;
 
     internal DispatcherMetrics Metrics => _metrics;
+
+    /// <summary>
+    /// Notes that a page was rendered at <paramref name="position"/> and will start polling from it:
+    /// for a few seconds (one to two thirds of <see cref="DispatcherOptions.HeartbeatTimeout"/>) no
+    /// inbox lets go of the events after it, even if another page of the same user handled them.
+    /// <c>&lt;comety-script&gt;</c> calls it for every page it renders; call it where a page of your
+    /// own takes its position from <see cref="LastSequence"/>.
+    /// </summary>
+    /// <param name="position">The position the page was rendered at.</param>
+    public void NotePageRendered(long position)
+    {
+        var current = Volatile.Read(ref _renderedThisTick);
+        while (position < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _renderedThisTick, position, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>Gets the lowest position a page was rendered at lately, for the tests; <see cref="long.MaxValue"/> when none was.</summary>
+    internal long RenderedFloor => Math.Min(Volatile.Read(ref _renderedThisTick), Volatile.Read(ref _renderedLastTick));
+
+    private void OnRetentionTick()
+    {
+        Volatile.Write(ref _renderedLastTick, Interlocked.Exchange(ref _renderedThisTick, long.MaxValue));
+        Interlocked.Increment(ref _retentionTick);
+    }
 
     /// <summary>Gets whether <see cref="StopPolling"/> was called: the application is stopping, and polls are answered at once.</summary>
     public bool IsStopping => _stopping || _disposed;

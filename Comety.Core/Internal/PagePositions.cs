@@ -17,8 +17,8 @@ namespace Comety.Internal;
 /// pages break the chain (their waiting polls overlap, or one states a position another answer
 /// moved past), so while only one page is seen the floor is simply its latest position and the
 /// inbox does not hold a heartbeat timeout of events it already handed over. A page opened while
-/// another polls alone is covered by the dispatcher's grace for young events until its first
-/// poll breaks the chain.
+/// another polls alone is covered, until its first poll breaks the chain, by the position it was
+/// rendered at (<see cref="Dispatcher.NotePageRendered"/>).
 /// </para>
 /// Guarded by the user's lock.
 /// </remarks>

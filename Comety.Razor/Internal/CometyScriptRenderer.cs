@@ -46,6 +46,12 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
             {
                 throw new InvalidOperationException($"resume-after is {confirm}, but it must be a position the dispatcher issued, from 0 to {dispatcher?.LastSequence}: read Dispatcher.LastSequence with the page's data.");
             }
+
+            if (confirm is { } position)
+            {
+                // Until the page's first poll, no inbox lets go of what came after its position.
+                dispatcher?.NotePageRendered(position);
+            }
         }
         else if (settings.ResumeAfter is not null)
         {

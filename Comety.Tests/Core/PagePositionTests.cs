@@ -88,24 +88,35 @@ public sealed class PagePositionTests : IDisposable
     }
 
     [Fact]
-    public async Task A_page_polling_alone_leaves_only_its_youngest_events_in_the_inbox()
+    public async Task A_page_polling_alone_leaves_nothing_it_handled_in_the_inbox_unless_a_page_was_rendered_lately()
     {
         await _dispatcher.RegisterUserAsync("ann").Bounded();
         _dispatcher.StopHeartbeat("ann");
         long position = 0;
-        for (var i = 0; i < 500; i++)
+        async Task HandleAsync(int count)
         {
-            await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
-            position = (await _dispatcher.PollAsync("ann", position, TimeSpan.Zero).Bounded()).LastId;
+            for (var i = 0; i < count; i++)
+            {
+                await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
+                position = (await _dispatcher.PollAsync("ann", position, TimeSpan.Zero).Bounded()).LastId;
+            }
         }
 
-        var whileYoung = _dispatcher.RetainedEventCount;
-        _clock.Advance(_dispatcher.Options.HeartbeatTimeout);
-        await _dispatcher.PollAsync("ann", position, TimeSpan.Zero).Bounded();
+        await HandleAsync(500);
+        var alone = _dispatcher.RetainedEventCount;
 
-        // The youngest 64 stay a little while for a page rendered before them; nothing else does.
-        Assert.Equal(64, whileYoung);
-        Assert.Equal(0, _dispatcher.RetainedEventCount);
+        // A page rendered now (for this user or another: the dispatcher does not know) keeps the
+        // events after its position for one to two ticks of a third of the heartbeat timeout.
+        _dispatcher.NotePageRendered(_dispatcher.LastSequence);
+        await HandleAsync(10);
+        var whileRendered = _dispatcher.RetainedEventCount;
+        _clock.Advance(_dispatcher.Options.HeartbeatTimeout * 2 / 3);
+        await HandleAsync(1);
+
+        // Only the event the page was last handed, which its next poll confirms.
+        Assert.Equal(1, alone);
+        Assert.Equal(10, whileRendered);
+        Assert.Equal(1, _dispatcher.RetainedEventCount);
     }
 
     [Fact]
@@ -115,6 +126,7 @@ public sealed class PagePositionTests : IDisposable
         _dispatcher.StopHeartbeat("ann");
         var first = await _dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded();
         var renderedAt = _dispatcher.LastSequence;
+        _dispatcher.NotePageRendered(renderedAt);   // as <comety-script> does
 
         // The first page handles three events before the new page's first poll.
         var position = first.LastId;
@@ -143,7 +155,7 @@ public sealed class PagePositionTests : IDisposable
         var answer = await tab1.Bounded();
         await tab2.Bounded();
 
-        // Tab 1 goes on past the grace for young events; tab 2 stops for a while, then asks from where it was.
+        // Tab 1 goes on; tab 2 stops for a while, then asks from where it was.
         _clock.Advance(TimeSpan.FromSeconds(11));
         await _dispatcher.PollAsync("ann", answer.LastId, TimeSpan.Zero).Bounded();
         var back = await _dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded();

@@ -419,6 +419,26 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     }
 
     [Fact]
+    public async Task Rendering_notes_the_pages_position_so_that_inboxes_keep_what_comes_after_it_until_it_polls()
+    {
+        using var dispatcher = new Dispatcher();
+        _harness.Dispatcher = dispatcher;
+        await dispatcher.RegisterUserAsync("ann").Bounded();
+        await dispatcher.BroadcastAsync("test", Args("a")).Bounded();
+        await dispatcher.BroadcastAsync("test", Args("b")).Bounded();
+        var before = dispatcher.RenderedFloor;
+
+        await _harness.RenderAsync(tag =>
+        {
+            tag.Url = "/chat/updates";
+            tag.ResumeAfter = 1;
+        });
+
+        Assert.Equal(long.MaxValue, before);
+        Assert.Equal(1, dispatcher.RenderedFloor);
+    }
+
+    [Fact]
     public async Task The_position_needs_no_registered_user()
     {
         using var dispatcher = new Dispatcher();
