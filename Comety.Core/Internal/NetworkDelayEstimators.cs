@@ -11,19 +11,21 @@ internal sealed class NetworkDelayEstimators
     public const int Capacity = 8;
 
     private readonly Lock _lock = new();
-    private NetworkDelayEstimator? _unkeyed;
+
+    // Made at once, as every user without a session uses it on every poll: no lock to find it.
+    private readonly NetworkDelayEstimator _unkeyed = new();
     private List<Entry>? _keyed;
     private long _uses;
 
     public NetworkDelayEstimator Get(string? key)
     {
+        if (key is null)
+        {
+            return _unkeyed;
+        }
+
         lock (_lock)
         {
-            if (key is null)
-            {
-                return _unkeyed ??= new NetworkDelayEstimator();
-            }
-
             _keyed ??= new List<Entry>(1);
             var leastRecent = -1;
             for (var i = 0; i < _keyed.Count; i++)

@@ -77,10 +77,15 @@ public sealed class NetworkDelayEstimator
     {
         lock (_lock)
         {
-            _samples[_next] = Math.Max(0, delay.Ticks);
-            _next = (_next + 1) % Capacity;
-            _count = Math.Min(_count + 1, Capacity);
+            AddMeasurementCore(delay);
         }
+    }
+
+    private void AddMeasurementCore(TimeSpan delay)
+    {
+        _samples[_next] = Math.Max(0, delay.Ticks);
+        _next = (_next + 1) % Capacity;
+        _count = Math.Min(_count + 1, Capacity);
     }
 
     /// <summary>
@@ -92,14 +97,22 @@ public sealed class NetworkDelayEstimator
     /// <returns>The measured delay, or <see langword="null"/> when nothing could be measured.</returns>
     public TimeSpan? OnRequest(DateTimeOffset arrivedAt, TimeSpan? clientElapsed)
     {
-        if (clientElapsed is not { } elapsed || LastResponseAt is not { } sentAt)
+        if (clientElapsed is not { } elapsed)
         {
             return null;
         }
 
-        var delay = arrivedAt - sentAt - elapsed;
-        AddMeasurement(delay);
-        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
+        lock (_lock)
+        {
+            if (_lastResponseAt is not { } sentAt)
+            {
+                return null;
+            }
+
+            var delay = arrivedAt - sentAt - elapsed;
+            AddMeasurementCore(delay);
+            return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
+        }
     }
 
     /// <summary>Notes that a response was sent to the user at <paramref name="sentAt"/>.</summary>
