@@ -39,6 +39,7 @@ public abstract partial class CometyController : ControllerBase
     private const string NoUserReason = "no-user";
     private const string NotRegisteredReason = "not-registered";
     private const string NotSubscribedReason = "not-subscribed";
+    private const string ResynchroniseReason = "resynchronise";
 
     private CometyOptions? _options;
     private ILogger? _logger;
@@ -97,7 +98,7 @@ public abstract partial class CometyController : ControllerBase
         {
             // A position this log never issued: the page was served by the log before a restart
             // (or another store). Its events cannot be told apart from the new log's: resynchronise.
-            return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is beyond the last sequence number this server issued, {dispatcher.LastSequence}: the server restarted; reload the page.", userId);
+            return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is beyond the last sequence number this server issued, {dispatcher.LastSequence}: the server restarted; reload the page.", userId, ResynchroniseReason);
         }
 
         if (query.InvalidElapsed is not null)
@@ -140,7 +141,7 @@ public abstract partial class CometyController : ControllerBase
 
             if (result.MustResynchronize)
             {
-                return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is older than what the server still holds for user '{userId}' (a page that stays away for more than the heartbeat timeout, or falls more than {dispatcher.Options.MaxBacklog} of its events behind, loses them); reload the page.", userId);
+                return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is older than what the server still holds for user '{userId}' (a page that stays away for more than the heartbeat timeout, or falls more than {dispatcher.Options.MaxBacklog} of its events behind, loses them); reload the page.", userId, ResynchroniseReason);
             }
 
             Log.PollAnswered(Logger, userId, result.Events?.Count ?? 0, result.LastId);

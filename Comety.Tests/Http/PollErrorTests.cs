@@ -78,6 +78,7 @@ public sealed class PollErrorTests
         var resynchronised = await client.PollOkAsync($"timeout=0&confirm={page.Confirm}");
 
         Assert.Contains("3 of its events", problem.Detail(), StringComparison.Ordinal);
+        Assert.Equal("resynchronise", problem.GetProperty("reason").GetString());
         Assert.Equal([2L, 3, 4], keptUp.Sequences);
         Assert.Equal(4, page.Confirm);
         Assert.Null(resynchronised.Events);
