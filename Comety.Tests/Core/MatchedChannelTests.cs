@@ -94,19 +94,7 @@ public sealed class MatchedChannelTests : IDisposable
     [Fact]
     public async Task The_readme_message_handler_posts_only_to_the_rooms_its_sender_is_in()
     {
-        // The README's handler, word for word but for the dispatcher it is bound on.
-        _dispatcher.On(LifecycleEvent.Message, async context =>
-        {
-            foreach (var room in context.MatchedChannels)
-            {
-                await context.Dispatcher.PostToChannelAsync(room, "chat", new Dictionary<string, object?>
-                {
-                    ["event"] = "message",
-                    ["from"] = context.UserId,
-                    ["text"] = context.Data?.GetProperty("text").GetString(),
-                }, context.CancellationToken);
-            }
-        }, channelPattern: "^room:");
+        using var binding = ReadmeMessageHandler.Bind(_dispatcher);
         await RegisterAsync("ann", "room:a");
         await RegisterAsync("bob", "room:b");
         await RegisterAsync("cid");

@@ -15,7 +15,7 @@ public sealed class RoomMessageTests
     {
         await using var host = await TestHost.StartAsync(new TestHostOptions { Antiforgery = false, ClientChannels = { "room:*" } }).Bounded();
         var dispatcher = host.Dispatcher;
-        using var binding = BindReadmeHandler(dispatcher);
+        using var binding = ReadmeMessageHandler.Bind(dispatcher);
         foreach (var (user, room) in new[] { ("ann", "room:one"), ("bob", "room:two"), ("cid", null) })
         {
             await dispatcher.RegisterUserAsync(user).Bounded();
@@ -52,21 +52,4 @@ public sealed class RoomMessageTests
         Assert.Null((await bob.PollOkAsync("timeout=0")).Events);
         Assert.Null((await cid.PollOkAsync("timeout=0")).Events);
     }
-
-    // The handler as README.md shows it.
-    private static IDisposable BindReadmeHandler(Dispatcher dispatcher) =>
-        dispatcher.On(LifecycleEvent.Message, async context =>
-        {
-            // The rooms this message is for, every one of them a room the sender is in: the one it
-            // was sent to, or, sent without a channel, each of the sender's rooms.
-            foreach (var room in context.MatchedChannels)
-            {
-                await context.Dispatcher.PostToChannelAsync(room, "chat", new Dictionary<string, object?>
-                {
-                    ["event"] = "message",
-                    ["from"] = context.UserId,
-                    ["text"] = context.Data?.GetProperty("text").GetString(),
-                }, context.CancellationToken);
-            }
-        }, channelPattern: "^room:");
 }
