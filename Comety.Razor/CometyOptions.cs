@@ -45,7 +45,7 @@ public sealed class CometyOptions
     /// (<c>room:*</c> opens every channel whose name starts with <c>room:</c>; <c>*</c> alone opens
     /// every channel). Names are compared ordinally, case-sensitive. The default is empty: a page may
     /// join no channel by itself, and only the application subscribes users
-    /// (<see cref="Dispatcher.SubscribeAsync"/> is never restricted).
+    /// (<see cref="CometyDispatcher.SubscribeAsync"/> is never restricted).
     /// </summary>
     /// <remarks>
     /// This is what <see cref="CometyController"/>'s default <c>AuthorizeSubscriptionAsync</c>
@@ -58,7 +58,7 @@ public sealed class CometyOptions
     /// <summary>
     /// Gets or sets how many channels a user may be in for a page's <c>subscribe</c> to be accepted:
     /// one beyond it is refused with 403. Every channel counts, however the user joined it; the
-    /// application's own <see cref="Dispatcher.SubscribeAsync"/> calls are never refused. The default is 100.
+    /// application's own <see cref="CometyDispatcher.SubscribeAsync"/> calls are never refused. The default is 100.
     /// </summary>
     public int MaxClientChannelsPerUser { get; set; } = 100;
 

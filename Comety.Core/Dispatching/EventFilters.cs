@@ -13,7 +13,7 @@ public static class EventFilters
     /// filter is that form.
     /// </remarks>
     /// <param name="userId">The polling user's id.</param>
-    /// <returns>A filter for <see cref="Dispatcher.PollAsync"/>.</returns>
+    /// <returns>A filter for <see cref="CometyDispatcher.PollAsync"/>.</returns>
     public static Func<CometyEvent, bool> ForTargetUser(string userId)
     {
         ArgumentNullException.ThrowIfNull(userId);

@@ -14,7 +14,7 @@ internal sealed class DispatcherMetrics : IDisposable
 
     public Meter Meter { get; }
 
-    public DispatcherMetrics(Dispatcher dispatcher, IMeterFactory? meterFactory)
+    public DispatcherMetrics(CometyDispatcher dispatcher, IMeterFactory? meterFactory)
     {
         _ownsMeter = meterFactory is null;
         Meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);

@@ -18,7 +18,7 @@ namespace Comety.Internal;
 /// moved past), so while only one page is seen the floor is simply its latest position and the
 /// inbox does not hold a heartbeat timeout of events it already handed over. A page opened while
 /// another polls alone is covered, until its first poll breaks the chain, by the position it was
-/// rendered at (<see cref="Dispatcher.NotePageRendered"/>).
+/// rendered at (<see cref="CometyDispatcher.NotePageRendered"/>).
 /// </para>
 /// Guarded by the user's lock.
 /// </remarks>

@@ -54,7 +54,7 @@ internal sealed class UserState
 
     /// <summary>
     /// Set, under the lock, when the user starts leaving, so that it leaves once. Volatile, so that
-    /// <see cref="Dispatcher.IsRegistered"/> reads it without the lock: its answer is a snapshot either way.
+    /// <see cref="CometyDispatcher.IsRegistered"/> reads it without the lock: its answer is a snapshot either way.
     /// </summary>
     public bool Leaving
     {

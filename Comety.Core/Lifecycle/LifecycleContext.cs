@@ -6,7 +6,7 @@ namespace Comety;
 public sealed class LifecycleContext
 {
     internal LifecycleContext(
-        Dispatcher dispatcher,
+        CometyDispatcher dispatcher,
         LifecycleEvent lifecycleEvent,
         string? userId,
         string? channel = null,
@@ -26,7 +26,7 @@ public sealed class LifecycleContext
     }
 
     /// <summary>Gets the dispatcher that raised the event.</summary>
-    public Dispatcher Dispatcher { get; }
+    public CometyDispatcher Dispatcher { get; }
 
     /// <summary>Gets which lifecycle event this is.</summary>
     public LifecycleEvent Event { get; }

@@ -1,7 +1,7 @@
 namespace Comety;
 
 /// <summary>
-/// The ordered log a <see cref="Dispatcher"/> appends events to and delivers them from. The
+/// The ordered log a <see cref="CometyDispatcher"/> appends events to and delivers them from. The
 /// in-memory <see cref="InMemoryEventLog"/> is the default; a shared, durable implementation
 /// lets several servers serve the same users.
 /// </summary>

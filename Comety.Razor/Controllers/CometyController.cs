@@ -295,7 +295,7 @@ public abstract partial class CometyController : ControllerBase
 
     /// <summary>Returns the dispatcher that serves this controller; by default the one <c>AddComety</c> registers.</summary>
     /// <returns>The dispatcher, or <see langword="null"/> when there is none (500).</returns>
-    protected virtual Dispatcher? GetDispatcher() => HttpContext.RequestServices.GetService<Dispatcher>();
+    protected virtual CometyDispatcher? GetDispatcher() => HttpContext.RequestServices.GetService<CometyDispatcher>();
 
     /// <summary>
     /// Decides whether a page may subscribe its user to a channel by itself; by default, whether the
@@ -310,7 +310,7 @@ public abstract partial class CometyController : ControllerBase
     /// An override decides alone: to narrow the configured patterns, require
     /// <c>await base.AuthorizeSubscriptionAsync(userId, channel, cancellationToken)</c> as well as its
     /// own condition; to open more, accept either. Only a page's <c>subscribe</c> comes here; the
-    /// application's own <see cref="Dispatcher.SubscribeAsync"/> calls are never checked, and
+    /// application's own <see cref="CometyDispatcher.SubscribeAsync"/> calls are never checked, and
     /// <see cref="CometyOptions.MaxClientChannelsPerUser"/> applies after this hook allowed the channel.
     /// </remarks>
     protected virtual ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
@@ -323,7 +323,7 @@ public abstract partial class CometyController : ControllerBase
     /// <returns><see langword="true"/> to unsubscribe the user; <see langword="false"/> to refuse with 403 and keep it subscribed.</returns>
     /// <remarks>
     /// Refuse when leaving would break what the application relies on, such as a channel every
-    /// user must hear. The application's own <see cref="Dispatcher.UnsubscribeAsync"/> calls are never checked.
+    /// user must hear. The application's own <see cref="CometyDispatcher.UnsubscribeAsync"/> calls are never checked.
     /// </remarks>
     protected virtual ValueTask<bool> AuthorizeUnsubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
         ValueTask.FromResult(true);
@@ -340,7 +340,7 @@ public abstract partial class CometyController : ControllerBase
     /// <summary>Stops the user's heartbeat while a poll is served.</summary>
     /// <param name="dispatcher">The dispatcher.</param>
     /// <param name="userId">The user's id.</param>
-    protected virtual void StopHeartbeat(Dispatcher dispatcher, string userId) => dispatcher.StopHeartbeat(userId);
+    protected virtual void StopHeartbeat(CometyDispatcher dispatcher, string userId) => dispatcher.StopHeartbeat(userId);
 
     /// <summary>
     /// Starts the user's heartbeat when a poll ends: <see cref="CometyOptions.HeartbeatTimeout"/>
@@ -349,7 +349,7 @@ public abstract partial class CometyController : ControllerBase
     /// <param name="dispatcher">The dispatcher.</param>
     /// <param name="userId">The user's id.</param>
     /// <param name="expectedNetworkDelay">The expected delay, or <see langword="null"/> while nothing has been measured.</param>
-    protected virtual void StartHeartbeat(Dispatcher dispatcher, string userId, TimeSpan? expectedNetworkDelay)
+    protected virtual void StartHeartbeat(CometyDispatcher dispatcher, string userId, TimeSpan? expectedNetworkDelay)
     {
         try
         {
@@ -365,7 +365,7 @@ public abstract partial class CometyController : ControllerBase
         }
     }
 
-    private bool TryIdentify(out Dispatcher dispatcher, out string userId, out IActionResult failure)
+    private bool TryIdentify(out CometyDispatcher dispatcher, out string userId, out IActionResult failure)
     {
         userId = null!;
         failure = null!;
@@ -500,9 +500,9 @@ public abstract partial class CometyController : ControllerBase
         return ProblemResult(status, title, detail, reason);
     }
 
-    private async Task<IActionResult> FailAsync(Dispatcher dispatcher, string userId, Exception exception)
+    private async Task<IActionResult> FailAsync(CometyDispatcher dispatcher, string userId, Exception exception)
     {
-        if (exception is ObjectDisposedException { ObjectName: var name } && name == typeof(Dispatcher).FullName)
+        if (exception is ObjectDisposedException { ObjectName: var name } && name == typeof(CometyDispatcher).FullName)
         {
             // Not a failure: the application is stopping. The script retries after a 5xx.
             return ShuttingDown(userId);

@@ -16,12 +16,12 @@ public static class CometyServiceCollectionExtensions
     /// <summary>
     /// Adds Comety: <see cref="CometyOptions"/> bound from the <c>Comety</c> configuration section
     /// (when the application has an <see cref="IConfiguration"/>) and validated at start-up, and a
-    /// singleton <see cref="Dispatcher"/> with an <see cref="InMemoryEventLog"/> for
+    /// singleton <see cref="CometyDispatcher"/> with an <see cref="InMemoryEventLog"/> for
     /// <see cref="CometyController"/> subclasses to use.
     /// Services already registered (a <see cref="TimeProvider"/>, an <see cref="IEventLog"/>, a
-    /// <see cref="Dispatcher"/>) are kept. When the application starts stopping, the dispatcher is
+    /// <see cref="CometyDispatcher"/>) are kept. When the application starts stopping, the dispatcher is
     /// disposed, so that waiting polls end at once instead of holding up the shutdown. When it starts,
-    /// one Information line in the <c>Comety.Dispatcher</c> category says that Comety serves, with its
+    /// one Information line in the <c>Comety.CometyDispatcher</c> category says that Comety serves, with its
     /// main settings. Polls of a
     /// <see cref="CometyController"/> with no application filters are served without MVC's action
     /// invoker (a routing policy swaps in a twin of the controller's endpoint, with its metadata).
@@ -54,11 +54,11 @@ public static class CometyServiceCollectionExtensions
             new ClientChannelPatterns(provider.GetRequiredService<IOptions<CometyOptions>>().Value.ClientChannels));
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IEventLog, InMemoryEventLog>();
-        services.TryAddSingleton(static provider => new Dispatcher(
+        services.TryAddSingleton(static provider => new CometyDispatcher(
             provider.GetRequiredService<IOptions<CometyOptions>>().Value.ToDispatcherOptions(),
             provider.GetRequiredService<IEventLog>(),
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetService<ILogger<Dispatcher>>(),
+            provider.GetService<ILogger<CometyDispatcher>>(),
             provider.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DispatcherShutdown>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CometyStartupLog>());

@@ -83,9 +83,9 @@ internal sealed class ClientChannelPatterns
         }
 
         var name = wildcard >= 0 ? pattern[..^1] : pattern;
-        if (name.Length > 0 && !Dispatcher.IsValidChannelName(name))
+        if (name.Length > 0 && !CometyDispatcher.IsValidChannelName(name))
         {
-            return $"a channel name (or prefix) has 1 to {Dispatcher.MaxChannelNameLength} characters with no control characters, so this pattern could never match.";
+            return $"a channel name (or prefix) has 1 to {CometyDispatcher.MaxChannelNameLength} characters with no control characters, so this pattern could never match.";
         }
 
         return null;

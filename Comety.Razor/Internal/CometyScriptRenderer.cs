@@ -40,11 +40,11 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         {
             // Reading the position needs no registered user: a signed-out page, or one whose user
             // timed out, renders as well as any other.
-            var dispatcher = settings.Dispatcher ?? httpContext.RequestServices.GetService<Dispatcher>();
+            var dispatcher = settings.Dispatcher ?? httpContext.RequestServices.GetService<CometyDispatcher>();
             confirm = settings.ResumeAfter ?? dispatcher?.LastSequence;
             if (confirm is < 0 || (dispatcher is not null && confirm > dispatcher.LastSequence))
             {
-                throw new InvalidOperationException($"resume-after is {confirm}, but it must be a position the dispatcher issued, from 0 to {dispatcher?.LastSequence}: read Dispatcher.LastSequence with the page's data.");
+                throw new InvalidOperationException($"resume-after is {confirm}, but it must be a position the dispatcher issued, from 0 to {dispatcher?.LastSequence}: read CometyDispatcher.LastSequence with the page's data.");
             }
 
             if (confirm is { } position)

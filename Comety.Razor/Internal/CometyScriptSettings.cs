@@ -31,5 +31,5 @@ internal sealed class CometyScriptSettings
     public long? ResumeAfter { get; set; }
 
     /// <summary>The dispatcher the position is read from; the application's when null.</summary>
-    public Dispatcher? Dispatcher { get; set; }
+    public CometyDispatcher? Dispatcher { get; set; }
 }

@@ -11,7 +11,7 @@ namespace Comety.Internal;
 /// whether Comety is there at all.
 /// </summary>
 // The logger factory is optional so that AddComety also works in a plain service collection.
-internal sealed partial class CometyStartupLog(Dispatcher dispatcher, IOptions<CometyOptions> options, ILoggerFactory? loggerFactory = null) : IHostedService
+internal sealed partial class CometyStartupLog(CometyDispatcher dispatcher, IOptions<CometyOptions> options, ILoggerFactory? loggerFactory = null) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -20,7 +20,7 @@ internal sealed partial class CometyStartupLog(Dispatcher dispatcher, IOptions<C
             var comety = options.Value;
             var settings = dispatcher.Options;
             Started(
-                loggerFactory.CreateLogger<Dispatcher>(),
+                loggerFactory.CreateLogger<CometyDispatcher>(),
                 Seconds(settings.HeartbeatTimeout),
                 Seconds(comety.ClientTimeout),
                 Seconds(comety.MaxClientTimeout),

@@ -9,13 +9,13 @@ namespace Comety.Internal;
 /// usable (a background service may still post while it stops); the container disposes it last.
 /// </summary>
 // The lifetime is optional so that AddComety also works in a plain service collection.
-internal sealed class DispatcherShutdown(Dispatcher dispatcher, IHostApplicationLifetime? lifetime = null) : IHostedService, IDisposable
+internal sealed class DispatcherShutdown(CometyDispatcher dispatcher, IHostApplicationLifetime? lifetime = null) : IHostedService, IDisposable
 {
     private CancellationTokenRegistration _registration;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _registration = lifetime?.ApplicationStopping.Register(static state => ((Dispatcher)state!).StopPolling(), dispatcher) ?? default;
+        _registration = lifetime?.ApplicationStopping.Register(static state => ((CometyDispatcher)state!).StopPolling(), dispatcher) ?? default;
         return Task.CompletedTask;
     }
 

@@ -40,9 +40,9 @@ internal sealed record SendRequest(string Type, string? Channel, JsonElement Dat
             string? channel = null;
             if (root.TryGetProperty("channel", out var channelElement) && channelElement.ValueKind != JsonValueKind.Null)
             {
-                if (channelElement.ValueKind != JsonValueKind.String || !Dispatcher.IsValidChannelName(channel = channelElement.GetString()))
+                if (channelElement.ValueKind != JsonValueKind.String || !CometyDispatcher.IsValidChannelName(channel = channelElement.GetString()))
                 {
-                    return $"The 'channel' must be a string of 1 to {Dispatcher.MaxChannelNameLength} characters with no control characters.";
+                    return $"The 'channel' must be a string of 1 to {CometyDispatcher.MaxChannelNameLength} characters with no control characters.";
                 }
             }
 

@@ -100,7 +100,7 @@ public sealed class CometyScriptTagHelper : TagHelper
     public string? Nonce { get; set; }
 
     /// <summary>
-    /// Gets or sets the page's position: <see cref="Comety.Dispatcher.LastSequence"/> read where
+    /// Gets or sets the page's position: <see cref="Comety.CometyDispatcher.LastSequence"/> read where
     /// the page's data was read (in the same lock or transaction), so that the page's first poll
     /// gets exactly the events its data does not show yet. When not set, the position is read as
     /// this element renders, which misses what is posted between the data read and the render.
@@ -118,7 +118,7 @@ public sealed class CometyScriptTagHelper : TagHelper
 
     /// <summary>Gets or sets the dispatcher the page's position is read from; the one <c>AddComety</c> registers by default.</summary>
     [HtmlAttributeName(DispatcherAttribute)]
-    public Dispatcher? Dispatcher { get; set; }
+    public CometyDispatcher? Dispatcher { get; set; }
 
     /// <summary>Gets or sets the view context; Razor sets it.</summary>
     [ViewContext]

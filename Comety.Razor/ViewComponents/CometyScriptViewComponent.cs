@@ -35,7 +35,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
     /// <param name="timeout">The seconds a poll waits before the browser gives up.</param>
     /// <param name="includeJquery">Whether to load jQuery from Comety's static assets first.</param>
     /// <param name="nonce">The Content-Security-Policy nonce of every rendered script element.</param>
-    /// <param name="resumeAfter">The page's position, <see cref="Dispatcher.LastSequence"/> read with the page's data; read at render when <see langword="null"/>.</param>
+    /// <param name="resumeAfter">The page's position, <see cref="CometyDispatcher.LastSequence"/> read with the page's data; read at render when <see langword="null"/>.</param>
     /// <param name="dispatcher">The dispatcher the position is read from; the one <c>AddComety</c> registers by default.</param>
     /// <returns>The script elements.</returns>
     public async Task<IViewComponentResult> InvokeAsync(
@@ -52,7 +52,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
         bool includeJquery = false,
         string? nonce = null,
         long? resumeAfter = null,
-        Dispatcher? dispatcher = null)
+        CometyDispatcher? dispatcher = null)
     {
         var settings = new CometyScriptSettings
         {

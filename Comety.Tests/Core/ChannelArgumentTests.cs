@@ -8,7 +8,7 @@ namespace Comety.Tests.Core;
 /// <summary>Every public member that takes a channel checks it: a null channel never turns a channel post into a broadcast.</summary>
 public sealed class ChannelArgumentTests : IDisposable
 {
-    private readonly Dispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
+    private readonly CometyDispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
 
     public void Dispose() => _dispatcher.Dispose();
 
@@ -108,8 +108,8 @@ public sealed class ChannelArgumentTests : IDisposable
     [InlineData("a\nb", false)]
     public void IsValidChannelName_states_the_rule_every_member_that_takes_a_channel_applies(string? name, bool valid)
     {
-        Assert.Equal(valid, Dispatcher.IsValidChannelName(name));
-        Assert.True(Dispatcher.IsValidChannelName(new string('c', Dispatcher.MaxChannelNameLength)));
-        Assert.False(Dispatcher.IsValidChannelName(new string('c', Dispatcher.MaxChannelNameLength + 1)));
+        Assert.Equal(valid, CometyDispatcher.IsValidChannelName(name));
+        Assert.True(CometyDispatcher.IsValidChannelName(new string('c', CometyDispatcher.MaxChannelNameLength)));
+        Assert.False(CometyDispatcher.IsValidChannelName(new string('c', CometyDispatcher.MaxChannelNameLength + 1)));
     }
 }

@@ -23,7 +23,7 @@ public sealed class ConcurrencyTests
     [Fact]
     public async Task Every_user_receives_exactly_its_events_once_and_in_order_under_concurrent_load()
     {
-        using var dispatcher = new Dispatcher(new DispatcherOptions { MaxBacklog = 100_000, MaxRetainedEvents = 1_000_000 });
+        using var dispatcher = new CometyDispatcher(new DispatcherOptions { MaxBacklog = 100_000, MaxRetainedEvents = 1_000_000 });
         var users = Enumerable.Range(0, Users).Select(i => $"user-{i}").ToArray();
         foreach (var (user, i) in users.Select((u, i) => (u, i)))
         {
@@ -67,7 +67,7 @@ public sealed class ConcurrencyTests
         Assert.Equal(0, dispatcher.RetainedEventCount);
     }
 
-    private async Task PostLoopAsync(Dispatcher dispatcher, string[] users, int poster)
+    private async Task PostLoopAsync(CometyDispatcher dispatcher, string[] users, int poster)
     {
         var random = new Random(1000 + poster);
         for (var i = 0; i < PostsPerPoster; i++)
@@ -103,7 +103,7 @@ public sealed class ConcurrencyTests
         }
     }
 
-    private static async Task PollLoopAsync(Dispatcher dispatcher, string user, List<long> received, Func<bool> postersDone)
+    private static async Task PollLoopAsync(CometyDispatcher dispatcher, string user, List<long> received, Func<bool> postersDone)
     {
         long position = 0;
         while (true)
@@ -124,7 +124,7 @@ public sealed class ConcurrencyTests
         }
     }
 
-    private static async Task ChurnLoopAsync(Dispatcher dispatcher, string[] users, Dictionary<string, List<Membership>> memberships, int churner, CancellationToken stop)
+    private static async Task ChurnLoopAsync(CometyDispatcher dispatcher, string[] users, Dictionary<string, List<Membership>> memberships, int churner, CancellationToken stop)
     {
         var random = new Random(2000 + churner);
         while (!stop.IsCancellationRequested)

@@ -6,7 +6,7 @@ namespace Comety.Tests.Core;
 
 public sealed class DispatcherChannelTests : IDisposable
 {
-    private readonly Dispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
+    private readonly CometyDispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
 
     public void Dispose() => _dispatcher.Dispose();
 
@@ -105,7 +105,7 @@ public sealed class DispatcherChannelTests : IDisposable
     public async Task A_strict_target_filter_keeps_only_events_naming_the_user_and_its_answer_accounts_for_the_rest()
     {
         var log = new InMemoryEventLog();
-        using var dispatcher = new Dispatcher(log: log, timeProvider: new FakeTimeProvider());
+        using var dispatcher = new CometyDispatcher(log: log, timeProvider: new FakeTimeProvider());
         await dispatcher.RegisterUserAsync("u1").Bounded();
         await dispatcher.BroadcastAsync("test", Args("everyone")).Bounded();
         await dispatcher.PostToUserAsync("u1", "test", Args("mine")).Bounded();

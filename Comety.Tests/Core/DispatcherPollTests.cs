@@ -7,9 +7,9 @@ namespace Comety.Tests.Core;
 public sealed class DispatcherPollTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();
-    private Dispatcher _dispatcher;
+    private CometyDispatcher _dispatcher;
 
-    public DispatcherPollTests() => _dispatcher = new Dispatcher(timeProvider: _clock);
+    public DispatcherPollTests() => _dispatcher = new CometyDispatcher(timeProvider: _clock);
 
     public void Dispose() => _dispatcher.Dispose();
 
@@ -280,7 +280,7 @@ public sealed class DispatcherPollTests : IDisposable
     {
         var log = new InMemoryEventLog();
         _dispatcher.Dispose();
-        _dispatcher = new Dispatcher(log: log, timeProvider: _clock);
+        _dispatcher = new CometyDispatcher(log: log, timeProvider: _clock);
         await _dispatcher.RegisterUserAsync("ann").Bounded();
         for (var i = 0; i < 4; i++)
         {
@@ -309,7 +309,7 @@ public sealed class DispatcherPollTests : IDisposable
     {
         var log = new InMemoryEventLog();
         _dispatcher.Dispose();
-        _dispatcher = new Dispatcher(log: log, timeProvider: _clock);
+        _dispatcher = new CometyDispatcher(log: log, timeProvider: _clock);
         await _dispatcher.RegisterUserAsync("ann").Bounded();
 
         // A hundred pages, all rendered before the first event, poll once each and are never seen again.
@@ -339,7 +339,7 @@ public sealed class DispatcherPollTests : IDisposable
     {
         var log = new InMemoryEventLog();
         _dispatcher.Dispose();
-        _dispatcher = new Dispatcher(log: log, timeProvider: _clock);
+        _dispatcher = new CometyDispatcher(log: log, timeProvider: _clock);
         await _dispatcher.RegisterUserAsync("u1").Bounded();
 
         var sequence = await _dispatcher.PostToChannelAsync("empty-room", "test", Args("e")).Bounded();
@@ -352,7 +352,7 @@ public sealed class DispatcherPollTests : IDisposable
     public async Task A_page_beyond_the_backlog_must_resynchronise_while_a_page_that_kept_up_goes_on()
     {
         _dispatcher.Dispose();
-        _dispatcher = new Dispatcher(new DispatcherOptions { MaxBacklog = 3 }, timeProvider: _clock);
+        _dispatcher = new CometyDispatcher(new DispatcherOptions { MaxBacklog = 3 }, timeProvider: _clock);
         await _dispatcher.RegisterUserAsync("ann").Bounded();
         await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
         var slowPosition = 1L;
@@ -377,7 +377,7 @@ public sealed class DispatcherPollTests : IDisposable
     public async Task A_page_exactly_a_backlog_behind_is_answered_normally()
     {
         _dispatcher.Dispose();
-        _dispatcher = new Dispatcher(new DispatcherOptions { MaxBacklog = 3 }, timeProvider: _clock);
+        _dispatcher = new CometyDispatcher(new DispatcherOptions { MaxBacklog = 3 }, timeProvider: _clock);
         await _dispatcher.RegisterUserAsync("ann").Bounded();
         for (var i = 0; i < 3; i++)
         {
@@ -394,7 +394,7 @@ public sealed class DispatcherPollTests : IDisposable
     public async Task A_waiting_poll_learns_at_once_that_its_page_fell_behind()
     {
         _dispatcher.Dispose();
-        _dispatcher = new Dispatcher(new DispatcherOptions { MaxBacklog = 1 }, timeProvider: _clock);
+        _dispatcher = new CometyDispatcher(new DispatcherOptions { MaxBacklog = 1 }, timeProvider: _clock);
         await _dispatcher.RegisterUserAsync("u1").Bounded();
         await _dispatcher.BroadcastAsync("test", Args("e")).Bounded();
         var poll = _dispatcher.PollAsync("u1", 0, TimeSpan.FromMinutes(1), filter: e => e.Sequence > 1).AsTask();
@@ -432,7 +432,7 @@ public sealed class DispatcherPollTests : IDisposable
     {
         var log = new InMemoryEventLog();
         _dispatcher.Dispose();
-        _dispatcher = new Dispatcher(new DispatcherOptions { MaxBacklog = 5, MaxRetainedEvents = 10 }, log, _clock);
+        _dispatcher = new CometyDispatcher(new DispatcherOptions { MaxBacklog = 5, MaxRetainedEvents = 10 }, log, _clock);
         await _dispatcher.RegisterUserAsync("stuck").Bounded();
         await _dispatcher.RegisterUserAsync("busy").Bounded();
         await _dispatcher.SubscribeAsync("stuck", "quiet").Bounded();
@@ -504,7 +504,7 @@ public sealed class DispatcherPollTests : IDisposable
     [Fact]
     public void Invalid_options_are_rejected_with_their_name()
     {
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new Dispatcher(new DispatcherOptions { MaxBacklog = 0 }));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new CometyDispatcher(new DispatcherOptions { MaxBacklog = 0 }));
 
         Assert.Equal(nameof(DispatcherOptions.MaxBacklog), error.ParamName);
     }

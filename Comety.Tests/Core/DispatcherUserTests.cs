@@ -7,9 +7,9 @@ namespace Comety.Tests.Core;
 public sealed class DispatcherUserTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();
-    private readonly Dispatcher _dispatcher;
+    private readonly CometyDispatcher _dispatcher;
 
-    public DispatcherUserTests() => _dispatcher = new Dispatcher(timeProvider: _clock);
+    public DispatcherUserTests() => _dispatcher = new CometyDispatcher(timeProvider: _clock);
 
     public void Dispose() => _dispatcher.Dispose();
 
@@ -97,7 +97,7 @@ public sealed class DispatcherUserTests : IDisposable
             var e = Assert.Single(result.Events!);
             Assert.Equal("register-user", e.Type);
             Assert.Equal("u2", e.Args["userId"]);
-            Assert.Equal(Dispatcher.SenderName, e.Sender);
+            Assert.Equal(CometyDispatcher.SenderName, e.Sender);
         }
     }
 

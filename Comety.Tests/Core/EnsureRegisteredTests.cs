@@ -5,10 +5,10 @@ using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Core;
 
-/// <summary><see cref="Dispatcher.EnsureRegisteredAsync"/>: registration that a page can ask for on every render.</summary>
+/// <summary><see cref="CometyDispatcher.EnsureRegisteredAsync"/>: registration that a page can ask for on every render.</summary>
 public sealed class EnsureRegisteredTests : IDisposable
 {
-    private readonly Dispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
+    private readonly CometyDispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
     private readonly ConcurrentQueue<string> _seen = new();
 
     public EnsureRegisteredTests()

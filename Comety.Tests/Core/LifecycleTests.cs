@@ -10,12 +10,12 @@ namespace Comety.Tests.Core;
 public sealed class LifecycleTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();
-    private readonly ListLogger<Dispatcher> _logger = new();
-    private readonly Dispatcher _dispatcher;
+    private readonly ListLogger<CometyDispatcher> _logger = new();
+    private readonly CometyDispatcher _dispatcher;
     private readonly ConcurrentQueue<string> _seen = new();
 
     public LifecycleTests() =>
-        _dispatcher = new Dispatcher(new DispatcherOptions { HeartbeatTimeout = TimeSpan.FromSeconds(15) }, timeProvider: _clock, logger: _logger);
+        _dispatcher = new CometyDispatcher(new DispatcherOptions { HeartbeatTimeout = TimeSpan.FromSeconds(15) }, timeProvider: _clock, logger: _logger);
 
     public void Dispose() => _dispatcher.Dispose();
 
@@ -311,7 +311,7 @@ public sealed class LifecycleTests : IDisposable
     [InlineData(false)]
     public async Task A_timed_out_user_is_announced_only_when_configured(bool notify)
     {
-        using var dispatcher = new Dispatcher(new DispatcherOptions { NotifyOnTimeout = notify }, timeProvider: _clock);
+        using var dispatcher = new CometyDispatcher(new DispatcherOptions { NotifyOnTimeout = notify }, timeProvider: _clock);
         await dispatcher.RegisterUserAsync("stays").Bounded();
         await dispatcher.RegisterUserAsync("goes").Bounded();
         var poll = dispatcher.PollAsync("stays", 0, TimeSpan.FromHours(1)).AsTask();

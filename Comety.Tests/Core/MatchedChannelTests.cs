@@ -14,7 +14,7 @@ public sealed class MatchedChannelTests : IDisposable
 {
     private static readonly JsonElement Text = JsonDocument.Parse("""{"text":"hi"}""").RootElement;
 
-    private readonly Dispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
+    private readonly CometyDispatcher _dispatcher = new(timeProvider: new FakeTimeProvider());
     private readonly ConcurrentQueue<string> _seen = new();
 
     public void Dispose() => _dispatcher.Dispose();
@@ -113,7 +113,7 @@ public sealed class MatchedChannelTests : IDisposable
     public async Task Keeping_a_disconnected_user_is_handed_from_one_handler_to_the_next()
     {
         var clock = new FakeTimeProvider();
-        using var dispatcher = new Dispatcher(new DispatcherOptions { HeartbeatTimeout = TimeSpan.FromSeconds(1) }, timeProvider: clock);
+        using var dispatcher = new CometyDispatcher(new DispatcherOptions { HeartbeatTimeout = TimeSpan.FromSeconds(1) }, timeProvider: clock);
         var seenByLast = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         dispatcher.On(LifecycleEvent.Disconnected, context =>
         {

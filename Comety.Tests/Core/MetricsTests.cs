@@ -10,7 +10,7 @@ public sealed class MetricsTests
     public async Task The_Comety_meter_reports_users_waiting_polls_posted_delivered_and_retained_events()
     {
         var clock = new FakeTimeProvider();
-        using var dispatcher = new Dispatcher(timeProvider: clock);
+        using var dispatcher = new CometyDispatcher(timeProvider: clock);
         await dispatcher.RegisterUserAsync("a").Bounded();
         await dispatcher.RegisterUserAsync("b").Bounded();
         await dispatcher.BroadcastAsync("test", Args("e")).Bounded();
@@ -30,7 +30,7 @@ public sealed class MetricsTests
         await waiting.Bounded();
     }
 
-    private static Dictionary<string, long> Collect(Dispatcher dispatcher)
+    private static Dictionary<string, long> Collect(CometyDispatcher dispatcher)
     {
         var measured = new Dictionary<string, long>();
         using var listener = new MeterListener();

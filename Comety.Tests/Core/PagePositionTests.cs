@@ -8,9 +8,9 @@ namespace Comety.Tests.Core;
 public sealed class PagePositionTests : IDisposable
 {
     private readonly FakeTimeProvider _clock = new();
-    private readonly Dispatcher _dispatcher;
+    private readonly CometyDispatcher _dispatcher;
 
-    public PagePositionTests() => _dispatcher = new Dispatcher(timeProvider: _clock);
+    public PagePositionTests() => _dispatcher = new CometyDispatcher(timeProvider: _clock);
 
     public void Dispose() => _dispatcher.Dispose();
 

@@ -40,7 +40,7 @@ public sealed class CometyServicesTests
         using var provider = services.BuildServiceProvider(Validating);
 
         var options = provider.GetRequiredService<IOptions<CometyOptions>>().Value;
-        var dispatcher = provider.GetRequiredService<Dispatcher>();
+        var dispatcher = provider.GetRequiredService<CometyDispatcher>();
 
         Assert.Equal(TimeSpan.FromSeconds(7), options.HeartbeatTimeout);
         Assert.Equal(TimeSpan.FromMinutes(2), options.MaxClientTimeout);
@@ -148,10 +148,10 @@ public sealed class CometyServicesTests
         using var provider = services.BuildServiceProvider(Validating);
         using var scope = provider.CreateScope();
 
-        var dispatcher = scope.ServiceProvider.GetRequiredService<Dispatcher>();
+        var dispatcher = scope.ServiceProvider.GetRequiredService<CometyDispatcher>();
         provider.GetRequiredService<IStartupValidator>().Validate();
 
-        Assert.Same(dispatcher, provider.GetRequiredService<Dispatcher>());
+        Assert.Same(dispatcher, provider.GetRequiredService<CometyDispatcher>());
         Assert.Same(TimeProvider.System, dispatcher.TimeProvider);
         Assert.IsType<InMemoryEventLog>(provider.GetRequiredService<IEventLog>());
         Assert.Equal(new CometyOptions().HeartbeatTimeout, dispatcher.Options.HeartbeatTimeout);
@@ -160,12 +160,12 @@ public sealed class CometyServicesTests
     [Fact]
     public void A_Dispatcher_the_application_registered_is_kept()
     {
-        using var own = new Dispatcher();
+        using var own = new CometyDispatcher();
         var services = new ServiceCollection().AddSingleton(own).AddComety();
         using var provider = services.BuildServiceProvider(Validating);
 
-        Assert.Same(own, provider.GetRequiredService<Dispatcher>());
-        Assert.Single(services, d => d.ServiceType == typeof(Dispatcher));
+        Assert.Same(own, provider.GetRequiredService<CometyDispatcher>());
+        Assert.Single(services, d => d.ServiceType == typeof(CometyDispatcher));
     }
 
     [Fact]
@@ -179,7 +179,7 @@ public sealed class CometyServicesTests
             .AddComety();
         using var provider = services.BuildServiceProvider(Validating);
 
-        var dispatcher = provider.GetRequiredService<Dispatcher>();
+        var dispatcher = provider.GetRequiredService<CometyDispatcher>();
 
         Assert.Same(clock, provider.GetRequiredService<TimeProvider>());
         Assert.Same(clock, dispatcher.TimeProvider);
@@ -193,7 +193,7 @@ public sealed class CometyServicesTests
         using var provider = services.BuildServiceProvider(Validating);
 
         Assert.Single(provider.GetServices<IValidateOptions<CometyOptions>>());
-        Assert.Single(provider.GetServices<Dispatcher>());
+        Assert.Single(provider.GetServices<CometyDispatcher>());
         Assert.Single(provider.GetServices<TimeProvider>());
         Assert.Equal(9, provider.GetRequiredService<IOptions<CometyOptions>>().Value.MaxBacklog);
     }
@@ -205,7 +205,7 @@ public sealed class CometyServicesTests
 
         var started = Assert.Single(host.Logs.Entries, e => e.EventName == "CometyStarted");
         Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Information, started.Level);
-        Assert.Equal(typeof(Dispatcher).FullName, started.Category);
+        Assert.Equal(typeof(CometyDispatcher).FullName, started.Category);
         Assert.Equal(
             "Comety is serving: heartbeat timeout 7 s, poll timeout 10 s (at most 300 s, held for 0.5 of it), backlog 50 events per user, 100000 retained in all, timeouts announced: False.",
             started.Message);

@@ -180,7 +180,7 @@ public sealed class HeartbeatTests
         var only = Assert.Single(answer.Events!);
         if (notifyOnTimeout)
         {
-            Assert.Equal(Dispatcher.SenderName, only.Sender.GetString());
+            Assert.Equal(CometyDispatcher.SenderName, only.Sender.GetString());
             Assert.Equal("unregister-user", only.Type);
             Assert.Equal("ann", only.Args.GetProperty("userId").GetString());
         }

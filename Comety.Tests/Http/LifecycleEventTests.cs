@@ -21,7 +21,7 @@ public sealed class LifecycleEventTests
         foreach (var answer in new[] { annSees, bobSees })
         {
             var only = Assert.Single(answer.Events!);
-            Assert.Equal(Dispatcher.SenderName, only.Sender.GetString());
+            Assert.Equal(CometyDispatcher.SenderName, only.Sender.GetString());
             Assert.Equal("register-user", only.Type);
             Assert.Equal("bob", only.Args.GetProperty("userId").GetString());
         }
@@ -52,7 +52,7 @@ public sealed class LifecycleEventTests
         var answer = await ann.PollOkAsync("timeout=10");
 
         var only = Assert.Single(answer.Events!);
-        Assert.Equal(Dispatcher.SenderName, only.Sender.GetString());
+        Assert.Equal(CometyDispatcher.SenderName, only.Sender.GetString());
         Assert.Equal("unregister-user", only.Type);
         Assert.Equal("bob", only.Args.GetProperty("userId").GetString());
     }

@@ -3,7 +3,7 @@ namespace Comety.Tests.Infrastructure;
 /// <summary>The README's <c>Message</c> handler bound to <c>^room:</c>, word for word but for the dispatcher it is bound on.</summary>
 public static class ReadmeMessageHandler
 {
-    public static IDisposable Bind(Dispatcher dispatcher) =>
+    public static IDisposable Bind(CometyDispatcher dispatcher) =>
         dispatcher.On(LifecycleEvent.Message, async context =>
         {
             // The rooms this message is for, every one of them a room the sender is in: the one it

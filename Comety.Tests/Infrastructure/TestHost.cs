@@ -33,7 +33,7 @@ public sealed class TestHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public Dispatcher Dispatcher => _app.Services.GetRequiredService<Dispatcher>();
+    public CometyDispatcher Dispatcher => _app.Services.GetRequiredService<CometyDispatcher>();
 
     public ListLoggerProvider Logs { get; }
 

@@ -20,7 +20,7 @@ public sealed class PackageTests(PackedComety packed) : IClassFixture<PackedCome
     private string RepositoryLinkBase => $"{PackedComety.RepositoryUrl}/blob/{packed.Commit}/";
 
     [Theory]
-    [InlineData("Comety.Core", "T:Comety.Dispatcher")]
+    [InlineData("Comety.Core", "T:Comety.CometyDispatcher")]
     [InlineData("Comety.Razor", "T:Comety.CometyController")]
     public void Each_package_holds_its_library_with_docs_the_readme_and_the_licence(string id, string documentedType)
     {

@@ -23,7 +23,7 @@ public sealed class ReadmeAppTests(BrowserFixture browser, ReadmeApp readme) : I
     private static readonly Dictionary<string, string> ShortHeartbeat = new()
     {
         ["Comety:HeartbeatTimeout"] = "00:00:01",
-        ["Logging:LogLevel:Comety.Dispatcher"] = "Debug",
+        ["Logging:LogLevel:Comety.CometyDispatcher"] = "Debug",
     };
 
     // A page retries a failed poll after 1, 2, 4, 8 s...: long enough for the stopped server to start again and answer one.

@@ -269,7 +269,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task Empty_url_controller_and_action_mean_not_given_as_razor_writes_null_values()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
 
         var routed = await _harness.RenderAsync(tag =>
@@ -382,7 +382,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task The_position_is_read_as_the_element_renders_when_no_resume_after_is_given()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.RegisterUserAsync("ann").Bounded();
         for (var i = 0; i < 3; i++)
@@ -399,7 +399,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task Resume_after_is_the_position_the_first_poll_confirms_and_takes_nothing_from_the_user()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.RegisterUserAsync("ann").Bounded();
         await dispatcher.BroadcastAsync("test", Args("read with the data")).Bounded();
@@ -421,7 +421,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task Rendering_notes_the_pages_position_so_that_inboxes_keep_what_comes_after_it_until_it_polls()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.RegisterUserAsync("ann").Bounded();
         await dispatcher.BroadcastAsync("test", Args("a")).Bounded();
@@ -441,7 +441,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task The_position_needs_no_registered_user()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
 
         var rendered = await _harness.RenderAsync(tag => tag.Url = "/chat/updates");
@@ -452,8 +452,8 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task The_dispatcher_attribute_gives_the_position_instead_of_the_applications_dispatcher()
     {
-        using var application = new Dispatcher();
-        using var other = new Dispatcher();
+        using var application = new CometyDispatcher();
+        using var other = new CometyDispatcher();
         _harness.Dispatcher = application;
         foreach (var dispatcher in new[] { application, other })
         {
@@ -488,7 +488,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [InlineData(4L)]
     public async Task A_resume_after_the_dispatcher_never_issued_is_rejected_naming_the_attribute(long position)
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.RegisterUserAsync("ann").Bounded();
         await dispatcher.BroadcastAsync("test", Args("chat")).Bounded();
@@ -505,7 +505,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task Resume_after_without_the_api_is_rejected()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
         var tagHelper = _harness.CreateTagHelper();
         tagHelper.RenderApi = false;
@@ -519,7 +519,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task The_obsolete_confirm_user_is_ignored_and_confirms_nothing_for_the_user()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.BroadcastAsync("test", Args("before")).Bounded();
         await dispatcher.RegisterUserAsync("ann").Bounded();
@@ -597,7 +597,7 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task Every_setting_at_once_lands_in_one_object_the_api_reads()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
         _harness.Antiforgery = new FixedAntiforgery(new AntiforgeryTokenSet("t0ken", "cookie", "field", "X-Token"));
         await dispatcher.RegisterUserAsync("ann").Bounded();

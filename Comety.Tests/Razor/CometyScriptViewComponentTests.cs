@@ -73,7 +73,7 @@ public sealed class CometyScriptViewComponentTests : IDisposable
     [Fact]
     public async Task The_view_component_resumes_after_its_position_like_the_tag_helper()
     {
-        using var dispatcher = new Dispatcher();
+        using var dispatcher = new CometyDispatcher();
         _harness.Dispatcher = dispatcher;
         await dispatcher.RegisterUserAsync("ann").Bounded();
         await dispatcher.BroadcastAsync("test", Args("chat")).Bounded();
@@ -95,8 +95,8 @@ public sealed class CometyScriptViewComponentTests : IDisposable
     [Fact]
     public async Task The_view_component_dispatcher_parameter_reads_the_position_instead_of_the_applications_dispatcher()
     {
-        using var application = new Dispatcher();
-        using var other = new Dispatcher();
+        using var application = new CometyDispatcher();
+        using var other = new CometyDispatcher();
         _harness.Dispatcher = application;
         foreach (var dispatcher in new[] { application, other })
         {

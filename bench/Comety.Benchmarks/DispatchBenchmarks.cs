@@ -27,7 +27,7 @@ public class DispatchBenchmarks
     // Long enough that no waiting poll times out during a run; they end in the cleanup.
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromMinutes(5);
 
-    private Dispatcher _dispatcher = null!;
+    private CometyDispatcher _dispatcher = null!;
     private string[] _userIds = [];
 
     // Each user's page position: the last event its poll returned, which its next poll confirms.
@@ -43,7 +43,7 @@ public class DispatchBenchmarks
     [GlobalSetup(Targets = [nameof(Broadcast), nameof(OneChannel)])]
     public async Task SetUpAsync()
     {
-        _dispatcher = new Dispatcher();
+        _dispatcher = new CometyDispatcher();
         _userIds = new string[Users];
         _positions = new long[Users];
         _subscriberCount = Math.Min(MaxSubscribers, Users);

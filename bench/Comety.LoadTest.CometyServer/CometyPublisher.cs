@@ -1,7 +1,7 @@
 namespace Comety.LoadTest.CometyServer;
 
 /// <summary>Posts the load test's ticks through the dispatcher: broadcasts, and posts to a room's channel.</summary>
-internal sealed class CometyPublisher(Dispatcher dispatcher) : IBenchPublisher
+internal sealed class CometyPublisher(CometyDispatcher dispatcher) : IBenchPublisher
 {
     private const string Sender = "bench";
 

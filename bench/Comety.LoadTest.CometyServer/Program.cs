@@ -17,7 +17,7 @@ app.UseInFlightCounter("/updates");
 app.MapControllers();
 
 // Registration: what a page of the application does when it is first served.
-app.MapPost("/register", async (HttpContext context, Dispatcher dispatcher) =>
+app.MapPost("/register", async (HttpContext context, CometyDispatcher dispatcher) =>
 {
     var userId = Guid.NewGuid().ToString("N");
     await dispatcher.RegisterUserAsync(userId);
@@ -25,7 +25,7 @@ app.MapPost("/register", async (HttpContext context, Dispatcher dispatcher) =>
     return Results.NoContent();
 });
 
-app.MapPost("/logout", async (HttpContext context, Dispatcher dispatcher) =>
+app.MapPost("/logout", async (HttpContext context, CometyDispatcher dispatcher) =>
 {
     if (context.Request.Cookies[BenchUpdatesController.UserCookie] is { } userId && dispatcher.IsRegistered(userId))
     {

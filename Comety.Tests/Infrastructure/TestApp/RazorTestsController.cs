@@ -9,7 +9,7 @@ namespace Comety.Tests.Infrastructure.TestApp;
 /// a user would write it, with literal attributes and a routed updates URL.
 /// </summary>
 [Route("razor-tests")]
-public sealed class RazorTestsController(Dispatcher dispatcher) : Controller
+public sealed class RazorTestsController(CometyDispatcher dispatcher) : Controller
 {
     [HttpGet("parity")]
     public IActionResult Parity([FromQuery] RazorTestsScriptModel model) => View("~/Views/RazorTests/Parity.cshtml", model);

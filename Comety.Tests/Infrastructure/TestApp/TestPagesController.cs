@@ -22,7 +22,7 @@ namespace Comety.Tests.Infrastructure.TestApp;
 /// the page under a Content-Security-Policy that allows only scripts with the page's nonce.
 /// </remarks>
 [Route("test")]
-public sealed class TestPagesController(Dispatcher dispatcher) : Controller
+public sealed class TestPagesController(CometyDispatcher dispatcher) : Controller
 {
     [HttpGet("page")]
     public async Task<IActionResult> Page(

@@ -10,7 +10,7 @@ public sealed class TestUpdatesController(TestBehaviour behaviour) : CometyContr
 
     protected override string? GetUserId() => behaviour.UserIdFailure is { } failure ? throw failure : Request.Cookies[UserCookie];
 
-    protected override Dispatcher? GetDispatcher() => behaviour.NoDispatcher ? null : base.GetDispatcher();
+    protected override CometyDispatcher? GetDispatcher() => behaviour.NoDispatcher ? null : base.GetDispatcher();
 
     // As an application would narrow and widen the configured patterns: the base hook checks them.
     protected override async ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken)

@@ -169,7 +169,7 @@ internal sealed class ConsumerApp : IDisposable
 
             namespace {{Name}}.Controllers;
 
-            public sealed class HomeController(Dispatcher dispatcher) : Controller
+            public sealed class HomeController(CometyDispatcher dispatcher) : Controller
             {
                 public async Task<IActionResult> Index(CancellationToken cancellationToken)
                 {

@@ -34,7 +34,7 @@ internal static class ReadmeAppOwnCode
 
             namespace {{ReadmeApp.Name}}.Controllers;
 
-            public sealed class AccountController(Dispatcher dispatcher) : Controller
+            public sealed class AccountController(CometyDispatcher dispatcher) : Controller
             {
                 // Whoever the visitor says: a stand-in for a real sign-in, which checks.
                 public async Task<IActionResult> SignIn(string userId)
@@ -52,7 +52,7 @@ internal static class ReadmeAppOwnCode
 
             namespace {{ReadmeApp.Name}}.Controllers;
 
-            public sealed class RoomsController(Dispatcher dispatcher, RoomStore rooms) : Controller
+            public sealed class RoomsController(CometyDispatcher dispatcher, RoomStore rooms) : Controller
             {
             {{Indent(slots["room-action"], 4)}}
 

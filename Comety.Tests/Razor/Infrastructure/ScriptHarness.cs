@@ -35,7 +35,7 @@ internal sealed class ScriptHarness : IDisposable
     public HtmlEncoder HtmlEncoder { get; set; } = new HtmlTestEncoder();
 
     /// <summary>The application's dispatcher, registered in the request's services when set.</summary>
-    public Dispatcher? Dispatcher { get; set; }
+    public CometyDispatcher? Dispatcher { get; set; }
 
     /// <summary>Whether the application has ASP.NET Core's antiforgery (with ephemeral data protection).</summary>
     public bool RealAntiforgery { get; set; }

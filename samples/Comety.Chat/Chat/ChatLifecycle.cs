@@ -6,7 +6,7 @@ namespace Comety.Chat.Chat;
 /// leaves the room, whether it is on its way out (the leave button, or a heartbeat timeout after
 /// its page stopped polling) or its page unsubscribed.
 /// </summary>
-public sealed class ChatLifecycle(Dispatcher dispatcher, RoomStore rooms, ChatService chat) : IHostedService
+public sealed class ChatLifecycle(CometyDispatcher dispatcher, RoomStore rooms, ChatService chat) : IHostedService
 {
     private readonly List<IDisposable> _bindings = [];
 

@@ -4,7 +4,7 @@ namespace Comety.Chat.Chat;
 /// What people do in rooms, and the Comety events that tell the others: each room is one
 /// channel; joining, speaking and leaving post <c>join</c>, <c>message</c> and <c>leave</c> to it.
 /// </summary>
-public sealed class ChatService(Dispatcher dispatcher, TimeProvider clock)
+public sealed class ChatService(CometyDispatcher dispatcher, TimeProvider clock)
 {
     public const int MaxMessageLength = 500;
     private const string Sender = "Comety.Chat";

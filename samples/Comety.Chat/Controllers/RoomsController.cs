@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Comety.Chat.Controllers;
 
 /// <summary>The room list, and each room's page: join with a name, talk, leave.</summary>
-public sealed class RoomsController(RoomStore rooms, ChatService chat, Dispatcher dispatcher) : Controller
+public sealed class RoomsController(RoomStore rooms, ChatService chat, CometyDispatcher dispatcher) : Controller
 {
     [HttpGet("/")]
     public IActionResult Index() => View(new RoomListModel(rooms.All(), null, null));

@@ -2,7 +2,7 @@ using Comety.Internal;
 
 namespace Comety;
 
-public sealed partial class Dispatcher
+public sealed partial class CometyDispatcher
 {
     /// <summary>The longest channel name, in characters.</summary>
     public const int MaxChannelNameLength = ChannelName.MaxLength;

@@ -17,7 +17,7 @@ namespace Comety;
 /// what one page of a user handled never takes an event from another. Events no page may still
 /// ask for are discarded.
 /// </remarks>
-public sealed partial class Dispatcher : IDisposable
+public sealed partial class CometyDispatcher : IDisposable
 {
     /// <summary>The sender of the events the dispatcher posts itself, such as <c>register-user</c>.</summary>
     public const string SenderName = "Comety.Dispatcher";
@@ -73,11 +73,11 @@ public sealed partial class Dispatcher : IDisposable
     /// <param name="logger">Where the dispatcher logs; nowhere when <see langword="null"/>.</param>
     /// <param name="meterFactory">Creates the <c>Comety</c> meter the dispatcher reports to; a meter of its own when <see langword="null"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public Dispatcher(
+    public CometyDispatcher(
         DispatcherOptions? options = null,
         IEventLog? log = null,
         TimeProvider? timeProvider = null,
-        ILogger<Dispatcher>? logger = null,
+        ILogger<CometyDispatcher>? logger = null,
         IMeterFactory? meterFactory = null)
     {
         _options = options ?? new DispatcherOptions();
@@ -92,7 +92,7 @@ public sealed partial class Dispatcher : IDisposable
         _lastRetained = _lastDelivered;
         _metrics = new DispatcherMetrics(this, meterFactory);
         var tick = _options.HeartbeatTimeout / RetentionTicksPerWindow;
-        _retentionClock = _timeProvider.CreateTimer(static state => ((Dispatcher)state!).OnRetentionTick(), this, tick, tick);
+        _retentionClock = _timeProvider.CreateTimer(static state => ((CometyDispatcher)state!).OnRetentionTick(), this, tick, tick);
     }
 
     /// <summary>Gets the dispatcher's settings.</summary>

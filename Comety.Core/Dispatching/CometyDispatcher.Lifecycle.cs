@@ -3,7 +3,7 @@ using Comety.Internal;
 
 namespace Comety;
 
-public sealed partial class Dispatcher
+public sealed partial class CometyDispatcher
 {
     // Until a user's network delay is measured, its heartbeat allows five more heartbeat timeouts:
     // the one place this rule is written.

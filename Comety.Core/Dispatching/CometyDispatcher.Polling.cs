@@ -2,7 +2,7 @@ using Comety.Internal;
 
 namespace Comety;
 
-public sealed partial class Dispatcher
+public sealed partial class CometyDispatcher
 {
     /// <summary>
     /// Answers a page's poll: returns at once with the user's events after the page's

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Comety;
 
-public sealed partial class Dispatcher
+public sealed partial class CometyDispatcher
 {
     private static partial class Log
     {

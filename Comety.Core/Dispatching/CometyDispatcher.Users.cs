@@ -2,7 +2,7 @@ using Comety.Internal;
 
 namespace Comety;
 
-public sealed partial class Dispatcher
+public sealed partial class CometyDispatcher
 {
     /// <summary>
     /// Registers a user. Its window starts after the last event delivered so far: it never sees

@@ -1,6 +1,6 @@
 namespace Comety;
 
-/// <summary>Settings of a <see cref="Dispatcher"/>.</summary>
+/// <summary>Settings of a <see cref="CometyDispatcher"/>.</summary>
 public sealed class DispatcherOptions
 {
     /// <summary>

@@ -3,7 +3,7 @@ using Comety.Internal;
 
 namespace Comety;
 
-public sealed partial class Dispatcher
+public sealed partial class CometyDispatcher
 {
     /// <summary>Posts an event to every registered user.</summary>
     /// <param name="sender">What originated the event.</param>
