@@ -564,9 +564,6 @@
                         opened = true;
                         streamWorked = true;
                         retryDelay = 0;
-                        if (data && typeof data.position === 'number' && confirm === null) {
-                            confirm = data.position;
-                        }
                         silence = data && typeof data.keepAlive === 'number' && data.keepAlive > 0 ? 2000 * data.keepAlive : null;
                         watch();
                     } else if (message.type === 'comety-end') {

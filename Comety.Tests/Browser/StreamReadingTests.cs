@@ -26,7 +26,7 @@ public sealed class StreamReadingTests(BrowserFixture browser)
 
         // CRLF (the opening message), a comment, LF; an unknown field and an event type of a later
         // version are ignored.
-        first.Write(ScriptedResponse.Opening(0) + ": hello\n\n" + "foo: bar\n" + ScriptedResponse.Event(1, "lf") + "event: later-version\ndata: {}\n\n");
+        first.Write(ScriptedResponse.Opening() + ": hello\n\n" + "foo: bar\n" + ScriptedResponse.Event(1, "lf") + "event: later-version\ndata: {}\n\n");
         await page.WaitForReceivedAsync(1);
         // CR alone; data on two lines (joined with a line feed, which JSON reads as a space), no
         // space after the colon; the read ends inside a message, with the CR of a CRLF.
@@ -43,7 +43,7 @@ public sealed class StreamReadingTests(BrowserFixture browser)
         first.Write("id: 9\nevent: comety-end\ndata: {\"lastId\":9}\n\n");
         first.End();
         var second = streams.Open();
-        second.Write(ScriptedResponse.Opening(9) + ScriptedResponse.Event(10, "after-the-end"));
+        second.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(10, "after-the-end"));
         await page.WaitForReceivedAsync(6);
 
         var received = await page.ReceivedAsync();
@@ -69,11 +69,11 @@ public sealed class StreamReadingTests(BrowserFixture browser)
         // Three events in one read: the handler takes one, the page ends the stream and asks from 1.
         var second = streams.Open();
         var third = streams.Open();
-        first.Write(ScriptedResponse.Opening(0) + ScriptedResponse.Event(1, "a") + ScriptedResponse.Event(2, "b") + ScriptedResponse.Event(3, "c"));
+        first.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(1, "a") + ScriptedResponse.Event(2, "b") + ScriptedResponse.Event(3, "c"));
         await first.Abandoned.Bounded();
-        second.Write(ScriptedResponse.Opening(1) + ScriptedResponse.Event(2, "b") + ScriptedResponse.Event(3, "c"));
+        second.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(2, "b") + ScriptedResponse.Event(3, "c"));
         await second.Abandoned.Bounded();
-        third.Write(ScriptedResponse.Opening(2) + ScriptedResponse.Event(3, "c"));
+        third.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(3, "c"));
         await page.WaitForReceivedAsync(3);
 
         Assert.Equal([[1L, 2, 3], [2, 3], [3]], await page.EvaluateAsync<long[][]>("() => window.batches"));
@@ -93,7 +93,7 @@ public sealed class StreamReadingTests(BrowserFixture browser)
         await page.OpenAsync("ann");
         await page.EvaluateAsync<bool>("() => { window.offered = 0; window.consume = events => { window.offered += events.length; return 0; }; return true; }");
 
-        first.Write(ScriptedResponse.Opening(0) + ScriptedResponse.Event(1, "refused"));
+        first.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(1, "refused"));
 
         await first.Abandoned.Bounded();
         Assert.Equal(1, await page.EvaluateAsync<int>("() => window.offered"));
@@ -126,7 +126,7 @@ public sealed class StreamReadingTests(BrowserFixture browser)
             """);
 
         await page.WaitUntilAsync("() => window.refusals.length === 1", null, "the error handler to run");
-        retried.Write(ScriptedResponse.Opening(0) + ScriptedResponse.Event(1, "after-the-retry"));
+        retried.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(1, "after-the-retry"));
         await page.WaitForReceivedAsync(1);
 
         Assert.Equal([429], await page.ErrorStatusesAsync());
@@ -159,7 +159,7 @@ public sealed class StreamReadingTests(BrowserFixture browser)
             }
             """);
 
-        first.Write(ScriptedResponse.Opening(0) + ScriptedResponse.Event(1, "before-the-problem")
+        first.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(1, "before-the-problem")
             + "event: comety-problem\ndata: {\"status\":409,\"title\":\"Resynchronise\",\"detail\":\"Reload.\",\"reason\":\"resynchronise\"}\n\n");
 
         await page.WaitUntilAsync("() => !comety.isRunning()", null, "the 409 to stop the loop");

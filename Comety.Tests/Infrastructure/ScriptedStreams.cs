@@ -81,8 +81,8 @@ public sealed class ScriptedResponse
     public Task Abandoned => _abandoned.Task;
 
     /// <summary>The opening message a server writes first (PROTOCOL.md), with CRLF line ends.</summary>
-    public static string Opening(long position, int keepAlive = 15) =>
-        $"retry: 1000\r\nevent: comety-stream\r\ndata: {{\"position\":{position},\"keepAlive\":{keepAlive},\"maxDuration\":60}}\r\n\r\n";
+    public static string Opening(int keepAlive = 15) =>
+        $"retry: 1000\r\nevent: comety-stream\r\ndata: {{\"keepAlive\":{keepAlive},\"maxDuration\":60}}\r\n\r\n";
 
     /// <summary>One event's message, with LF line ends.</summary>
     public static string Event(long sequence, string type) =>
