@@ -110,6 +110,36 @@ public sealed class StreamingTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task After_a_stream_worked_an_outage_is_retried_with_the_backoff_as_streams_and_the_page_never_falls_back_to_polling()
+    {
+        await using var host = await TestHost.StartAsync();
+        await using var proxy = await TestProxy.StartAsync(host.BaseAddress, buffer: false);
+        await using var page = await browser.OpenAsync(proxy.BaseAddress);
+        await page.OpenAsync("ann");
+        var before = await host.Dispatcher.BroadcastAsync("server", Args("before")).Bounded();
+        await page.WaitForReceivedAsync(1);
+
+        // The network goes down: the open stream is cut, and every new request is dropped.
+        proxy.Refusing = true;
+        var cut = proxy.CutInsideNextEventAsync();
+        var during = await host.Dispatcher.BroadcastAsync("server", Args("during")).Bounded();
+        await cut.Bounded();
+        // The resume at once fails, then the retries (250 ms, doubling up to 1 s on the test page) do.
+        await page.WaitUntilAsync("() => window.errors.length >= 2", null, "two failed retries");
+        proxy.Refusing = false;
+        await page.WaitForReceivedAsync(2);
+        var after = await host.Dispatcher.BroadcastAsync("server", Args("after")).Bounded();
+        await page.WaitForReceivedAsync(3);
+
+        Assert.Equal([before, during, after], (await page.ReceivedAsync()).Select(e => (long?)e.Sequence));
+        Assert.True(proxy.Refused >= 3, $"{proxy.Refused} requests refused");
+        Assert.All(page.Polls, poll => Assert.True(BrowserPage.IsStream(poll), $"The page polled: {poll.Url}"));
+        Assert.All(page.Polls.Skip(1), stream => Assert.Equal(before, BrowserPage.LastEventIdOf(stream)));
+        Assert.All(await page.ErrorStatusesAsync(), status => Assert.Equal(0, status));
+        Assert.True(await page.IsRunningAsync());
+    }
+
+    [Fact]
     public async Task With_transport_poll_the_page_never_opens_a_stream()
     {
         await using var host = await TestHost.StartAsync();

@@ -30,6 +30,8 @@ public sealed class TestProxy : IAsyncDisposable
     private readonly bool _buffer;
     private readonly ConcurrentQueue<(string Accept, string? LastEventId)> _forwarded = new();
     private TaskCompletionSource? _cut;
+    private volatile bool _refusing;
+    private int _refused;
 
     private TestProxy(WebApplication app, Uri target, bool buffer)
     {
@@ -46,6 +48,19 @@ public sealed class TestProxy : IAsyncDisposable
 
     /// <summary>The <c>Accept</c> and <c>Last-Event-ID</c> headers of every GET the proxy forwarded to the updates URL, in order.</summary>
     public IReadOnlyList<(string Accept, string? LastEventId)> ForwardedUpdates => [.. _forwarded];
+
+    /// <summary>
+    /// Gets or sets whether the proxy drops every new connection's request at once, as a network
+    /// that is down does (streams already open go on).
+    /// </summary>
+    public bool Refusing
+    {
+        get => _refusing;
+        set => _refusing = value;
+    }
+
+    /// <summary>How many requests the proxy dropped while <see cref="Refusing"/>.</summary>
+    public int Refused => Volatile.Read(ref _refused);
 
     /// <summary>How many of those asked for a stream.</summary>
     public int ForwardedStreams => _forwarded.Count(static r => IsStream(r.Accept));
@@ -87,6 +102,13 @@ public sealed class TestProxy : IAsyncDisposable
 
     private async Task ForwardAsync(HttpContext context)
     {
+        if (_refusing)
+        {
+            Interlocked.Increment(ref _refused);
+            context.Abort();
+            return;
+        }
+
         var aborted = context.RequestAborted;
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(_target, context.Request.PathBase.Add(context.Request.Path).ToUriComponent() + context.Request.QueryString.ToUriComponent()));
         if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
