@@ -57,6 +57,58 @@ public sealed class StreamReadingTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task A_stream_silent_for_twice_its_keep_alive_interval_is_taken_for_lost_and_resumed_at_once()
+    {
+        var streams = new ScriptedStreams();
+        await using var host = await TestHost.StartAsync(new TestHostOptions { ConfigureApp = streams.Install });
+        var first = streams.Open();
+        var second = streams.Open();
+        await using var page = await browser.OpenAsync(host);
+        // The page's timers run on a clock the test moves.
+        await page.Page.Clock.InstallAsync().Bounded();
+        await page.OpenAsync("ann");
+        first.Write(ScriptedResponse.Opening(keepAlive: 15) + ScriptedResponse.Event(1, "before-the-silence"));
+        await page.WaitForReceivedAsync(1);
+
+        await page.Page.Clock.RunForAsync(30_001).Bounded();
+
+        await first.Abandoned.Bounded();
+        second.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(2, "after-the-silence"));
+        await page.WaitForReceivedAsync(2);
+        Assert.Equal([1L, 2], (await page.ReceivedAsync()).Select(e => e.Sequence));
+        Assert.Equal(2, page.Streams.Count);
+        Assert.Equal(1, BrowserPage.LastEventIdOf(page.Streams[1]));
+        Assert.Empty(await page.ErrorStatusesAsync());
+    }
+
+    [Fact]
+    public async Task With_transport_stream_a_stream_that_sends_no_byte_in_time_is_retried_as_a_stream_never_by_polling()
+    {
+        var streams = new ScriptedStreams();
+        await using var host = await TestHost.StartAsync(new TestHostOptions { ConfigureApp = streams.Install });
+        var silent = streams.Open();
+        var second = streams.Open();
+        await using var page = await browser.OpenAsync(host);
+        await page.Page.Clock.InstallAsync().Bounded();
+        await page.OpenAsync("ann", more: new Dictionary<string, string?> { ["transport"] = "stream" });
+        await BrowserWait.UntilAsync(() => page.Streams.Count == 1, "the page to open its stream");
+
+        // streamOpenTimeout (4 s) passes without a byte: 'auto' would poll now; 'stream' retries after its backoff (250 ms).
+        await page.Page.Clock.RunForAsync(4_000).Bounded();
+        await silent.Abandoned.Bounded();
+        await page.WaitUntilAsync("() => window.errors.length === 1", null, "the error handler to run");
+        await page.Page.Clock.RunForAsync(250).Bounded();
+        await BrowserWait.UntilAsync(() => page.Polls.Count == 2, "the page to retry");
+        second.Write(ScriptedResponse.Opening() + ScriptedResponse.Event(1, "on-the-retry"));
+        await page.WaitForReceivedAsync(1);
+
+        Assert.Equal("timeout", await page.EvaluateAsync<string>("() => window.errors[0].textStatus"));
+        Assert.Equal([0], await page.ErrorStatusesAsync());
+        Assert.All(page.Polls, poll => Assert.True(BrowserPage.IsStream(poll), $"The page polled: {poll.Url}"));
+        Assert.Equal(BrowserPage.ConfirmOf(page.Polls[0]), BrowserPage.ConfirmOf(page.Polls[1]));
+    }
+
+    [Fact]
     public async Task A_handler_that_consumes_fewer_gets_the_rest_again_on_a_new_stream_from_the_last_consumed_event()
     {
         var streams = new ScriptedStreams();
