@@ -307,7 +307,7 @@ public sealed class StreamTests
         Assert.Equal("comety-problem", message!.Event);
         Assert.Equal(409, message.Json.GetProperty("status").GetInt32());
         Assert.Equal("resynchronise", message.Json.GetProperty("reason").GetString());
-        Assert.InRange(received.Count, 1, posted.Count - 6);
+        Assert.InRange(received.Count, 0, posted.Count - 6);
         Assert.Equal(posted.Take(received.Count), received);
         Assert.Null(await stream.NextAsync());
     }
