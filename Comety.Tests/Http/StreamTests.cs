@@ -280,7 +280,7 @@ public sealed class StreamTests
     }
 
     [Fact]
-    public async Task A_stream_whose_client_stopped_reading_while_its_inbox_let_go_of_events_ends_with_a_resynchronise_problem_after_an_unbroken_prefix()
+    public async Task A_stream_that_falls_more_than_the_backlog_behind_its_unread_events_ends_with_a_resynchronise_problem_after_an_unbroken_prefix()
     {
         // The client reads nothing while far more is posted than the transport buffers hold: the
         // stream waits on its flush, at its position, and the inbox (5 events at most) lets go.
