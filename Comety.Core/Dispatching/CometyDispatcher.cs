@@ -194,7 +194,7 @@ public sealed partial class CometyDispatcher : IDisposable
 
         _disposed = true;
         _retentionClock.Dispose();
-        _timer.Dispose(runPending: false);
+        _timer.Dispose();
         _metrics.Dispose();
         foreach (var (_, user) in _users)
         {
