@@ -19,7 +19,7 @@ public sealed class CometyEvent
     public const string TypeArgument = "event";
 
     /// <summary>The name of the argument that holds the channel an event was posted to.</summary>
-    public const string ChannelArgument = "channel";
+    internal const string ChannelArgument = "channel";
 
     private byte[]? _utf8Json;
 
