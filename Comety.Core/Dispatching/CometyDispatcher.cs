@@ -19,7 +19,10 @@ namespace Comety;
 /// </remarks>
 public sealed partial class CometyDispatcher : IDisposable
 {
-    /// <summary>The sender of the events the dispatcher posts itself, such as <c>register-user</c>.</summary>
+    /// <summary>
+    /// The sender of the events the dispatcher posts itself, such as <c>register-user</c>
+    /// (PROTOCOL.md names it): compare an event's <see cref="CometyEvent.Sender"/> with it to tell them from the application's.
+    /// </summary>
     public const string SenderName = "Comety.Dispatcher";
 
     private const int DeliveryBatchSize = 256;
@@ -98,7 +101,10 @@ public sealed partial class CometyDispatcher : IDisposable
     /// <summary>Gets the dispatcher's settings.</summary>
     public DispatcherOptions Options => _options;
 
-    /// <summary>Gets the clock the dispatcher keeps time with.</summary>
+    /// <summary>
+    /// Gets the clock the dispatcher keeps time with: poll timeouts, heartbeats and retention. An
+    /// adapter that waits by itself (the streams of <c>CometyController</c>) measures with it too.
+    /// </summary>
     public TimeProvider TimeProvider => _timeProvider;
 
     /// <summary>Gets the highest sequence number issued so far.</summary>
@@ -194,7 +200,7 @@ public sealed partial class CometyDispatcher : IDisposable
 
         _disposed = true;
         _retentionClock.Dispose();
-        _timer.Dispose(runPending: false);
+        _timer.Dispose();
         _metrics.Dispose();
         foreach (var (_, user) in _users)
         {

@@ -280,6 +280,39 @@ public sealed class StreamTests
     }
 
     [Fact]
+    public async Task A_stream_that_falls_more_than_the_backlog_behind_its_unread_events_ends_with_a_resynchronise_problem_after_an_unbroken_prefix()
+    {
+        // The client reads nothing while far more is posted than the transport buffers hold: the
+        // stream waits on its flush, at its position, and the inbox (5 events at most) lets go.
+        await using var host = await TestHost.StartAsync(new TestHostOptions { MaxBacklog = 5 }).Bounded();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+        var (stream, _) = await EventStreamReader.OpenAsync(client, "confirm=0");
+        await using var __ = stream;
+        await host.WaitUntilPollsWaitAsync();
+        var text = new string('x', 64 * 1024);
+        var posted = new List<long>();
+        for (var i = 0; i < 400; i++)
+        {
+            posted.Add(await Post(host, text));
+        }
+
+        var received = new List<long>();
+        StreamMessage? message;
+        while ((message = await stream.NextAsync()) is { Event: null })
+        {
+            received.Add(message.AsEvent().Seq);
+        }
+
+        Assert.Equal("comety-problem", message!.Event);
+        Assert.Equal(409, message.Json.GetProperty("status").GetInt32());
+        Assert.Equal("resynchronise", message.Json.GetProperty("reason").GetString());
+        Assert.InRange(received.Count, 0, posted.Count - 6);
+        Assert.Equal(posted.Take(received.Count), received);
+        Assert.Null(await stream.NextAsync());
+    }
+
+    [Fact]
     public async Task When_the_application_stops_an_open_stream_ends_with_a_503_problem()
     {
         await using var host = await TestHost.StartAsync().Bounded();

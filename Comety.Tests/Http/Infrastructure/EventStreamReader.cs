@@ -39,7 +39,11 @@ internal sealed class EventStreamReader : IAsyncDisposable
     /// <summary>Sends the stream request; returns the response with its headers read and the body not yet.</summary>
     public static async Task<HttpResponseMessage> RequestAsync(HttpClient client, string query = "", string? lastEventId = null, string url = CometyHttp.UpdatesUrl, string accept = "text/event-stream")
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(query.Length == 0 ? url : $"{url}?{query}", UriKind.Relative));
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(query.Length == 0 ? url : $"{url}?{query}", UriKind.Relative))
+        {
+            Version = client.DefaultRequestVersion,
+            VersionPolicy = client.DefaultVersionPolicy,
+        };
         request.Headers.Accept.Clear();
         request.Headers.TryAddWithoutValidation("Accept", accept);
         if (lastEventId is not null)
