@@ -34,12 +34,48 @@ public sealed partial class CometyDispatcher
     /// </remarks>
     /// <exception cref="UnknownUserException">The user is not registered, or was unregistered while the poll waited.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is negative or beyond <see cref="LastSequence"/>, or <paramref name="timeout"/> is negative.</exception>
-    public async ValueTask<PollResult> PollAsync(
+    public ValueTask<PollResult> PollAsync(
         string userId,
         long? position,
         TimeSpan timeout,
         Func<CometyEvent, bool>? filter = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        PollCoreAsync(userId, position, unconfirmed: false, timeout, filter, cancellationToken);
+
+    /// <summary>
+    /// Answers the next read of a stream that writes a page's events to one response as they come:
+    /// as <see cref="PollAsync(string, long?, TimeSpan, Func{CometyEvent, bool}?, CancellationToken)"/>
+    /// from <paramref name="position"/>, the last sequence number the stream wrote (its answer's
+    /// <see cref="PollResult.LastId"/> before). The page may not have received what was written
+    /// (a cut connection loses what was in flight), so, unlike a poll's, this position does not tell
+    /// the user's inbox that the page handled it: the inbox keeps what the stream writes for the
+    /// retention windows (one to two <see cref="DispatcherOptions.HeartbeatTimeout"/>s), and a page
+    /// whose stream was cut resumes from the last event it received with nothing lost. Open the
+    /// stream with <c>PollAsync</c> from the position the page stated.
+    /// </summary>
+    /// <param name="userId">The streaming user's id.</param>
+    /// <param name="position">The last sequence number the stream wrote (or accounted for).</param>
+    /// <param name="timeout">How long to wait for an event; <see cref="TimeSpan.Zero"/> to only look.</param>
+    /// <param name="filter">Selects the events returned, as for a poll.</param>
+    /// <param name="cancellationToken">Ends the wait with <see cref="OperationCanceledException"/>.</param>
+    /// <returns>What <c>PollAsync</c> returns.</returns>
+    /// <exception cref="UnknownUserException">The user is not registered, or was unregistered while the read waited.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="position"/> is negative or beyond <see cref="LastSequence"/>, or <paramref name="timeout"/> is negative.</exception>
+    public ValueTask<PollResult> ContinueStreamAsync(
+        string userId,
+        long position,
+        TimeSpan timeout,
+        Func<CometyEvent, bool>? filter = null,
+        CancellationToken cancellationToken = default) =>
+        PollCoreAsync(userId, position, unconfirmed: true, timeout, filter, cancellationToken);
+
+    private async ValueTask<PollResult> PollCoreAsync(
+        string userId,
+        long? position,
+        bool unconfirmed,
+        TimeSpan timeout,
+        Func<CometyEvent, bool>? filter,
+        CancellationToken cancellationToken)
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
@@ -89,7 +125,7 @@ public sealed partial class CometyDispatcher
                         }
 
                         var tick = Volatile.Read(ref _retentionTick);
-                        user.Positions.BeginPoll(after, tick / RetentionTicksPerWindow);
+                        user.Positions.BeginPoll(after, tick / RetentionTicksPerWindow, unconfirmed);
                         begun = after;
                         released = ReleaseHandled(user, RenderedFloor);
                     }

@@ -35,11 +35,16 @@ internal struct PagePositions
     private long[]? _active;
     private int _activeCount;
 
-    /// <summary>Records a poll's position in retention epoch <paramref name="epoch"/> and counts it as active until <see cref="EndPoll"/>.</summary>
-    public void BeginPoll(long position, int epoch)
+    /// <summary>
+    /// Records a poll's position in retention epoch <paramref name="epoch"/> and counts it as active
+    /// until <see cref="EndPoll"/>. An <paramref name="unconfirmed"/> position (a stream's next read,
+    /// from the last event it wrote, which its client may not have received) breaks the chain: what
+    /// comes after it stays for the retention windows, as for several pages.
+    /// </summary>
+    public void BeginPoll(long position, int epoch, bool unconfirmed = false)
     {
         Record(position, epoch);
-        if (_activeCount > 0 || position != _chainNext)
+        if (unconfirmed || _activeCount > 0 || position != _chainNext)
         {
             _currentBroken = true;
         }

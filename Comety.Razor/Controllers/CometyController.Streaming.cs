@@ -122,8 +122,9 @@ public abstract partial class CometyController
 
     // Writes the stream: the opening message, then each poll's events as the dispatcher answers
     // it, a comment after each keep-alive interval of silence, and the end after StreamDuration.
-    // Every wait is a dispatcher poll from the position the stream has reached, so that the
-    // stream is one page to the dispatcher, with the position it stated last.
+    // The first look is a poll from the position the page stated; every later wait continues the
+    // stream from the last event it wrote, which the page may not have received: the dispatcher
+    // keeps those for the retention windows, so that a cut stream resumes with nothing lost.
     private async Task StreamAsync(CometyDispatcher dispatcher, string userId, PollResult first, NetworkDelayEstimator estimator, TimeSpan? expectedDelay)
     {
         var response = Response;
@@ -170,7 +171,7 @@ public abstract partial class CometyController
                     return;
                 }
 
-                var result = await dispatcher.PollAsync(userId, position, remaining < keepAlive ? remaining : keepAlive, cancellationToken: aborted);
+                var result = await dispatcher.ContinueStreamAsync(userId, position, remaining < keepAlive ? remaining : keepAlive, cancellationToken: aborted);
                 if (result.TooManyPolls)
                 {
                     WriteProblem(output, userId, StatusCodes.Status429TooManyRequests, "Too many polls", TooManyPollsDetail(dispatcher, userId), null);

@@ -38,6 +38,49 @@ public sealed class PagePositionTests : IDisposable
     }
 
     [Fact]
+    public async Task What_a_stream_wrote_stays_for_the_retention_windows_so_a_cut_stream_resumes_from_what_its_client_received()
+    {
+        await _dispatcher.RegisterUserAsync("ann").Bounded();
+        _dispatcher.StopHeartbeat("ann");
+        var one = await _dispatcher.BroadcastAsync("test", Args("one")).Bounded();
+        var two = await _dispatcher.BroadcastAsync("test", Args("two")).Bounded();
+
+        // The stream opens from 0 and writes both; its next read continues from the second,
+        // which its client never received: the connection was cut with it in flight.
+        var opened = await _dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded();
+        var continued = await _dispatcher.ContinueStreamAsync("ann", opened.LastId, TimeSpan.Zero).Bounded();
+        var resumed = await _dispatcher.PollAsync("ann", one, TimeSpan.Zero).Bounded();
+
+        Assert.Equal([one!.Value, two!.Value], opened.Sequences());
+        Assert.Null(continued.Events);
+        Assert.False(resumed.MustResynchronize);
+        Assert.Equal([two.Value], resumed.Sequences());
+    }
+
+    [Fact]
+    public async Task A_stream_keeps_what_it_wrote_for_the_retention_windows_only_while_a_poll_lets_go_at_once()
+    {
+        await _dispatcher.RegisterUserAsync("ann").Bounded();
+        _dispatcher.StopHeartbeat("ann");
+        var one = await _dispatcher.BroadcastAsync("test", Args("one")).Bounded();
+        var opened = await _dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded();
+        await _dispatcher.ContinueStreamAsync("ann", opened.LastId, TimeSpan.Zero).Bounded();
+
+        // Two heartbeat timeouts and more, the stream reading on: the stream's own reads are all that
+        // states a position, and the first event is let go once no window holds a position before it.
+        for (var i = 0; i < 3; i++)
+        {
+            _clock.Advance(_dispatcher.Options.HeartbeatTimeout);
+            await _dispatcher.ContinueStreamAsync("ann", opened.LastId, TimeSpan.Zero).Bounded();
+        }
+
+        var late = await _dispatcher.PollAsync("ann", 0, TimeSpan.Zero).Bounded();
+
+        Assert.Equal([one!.Value], opened.Sequences());
+        Assert.True(late.MustResynchronize);
+    }
+
+    [Fact]
     public async Task A_page_that_polls_again_within_the_heartbeat_timeout_never_loses_an_event_to_another()
     {
         await _dispatcher.RegisterUserAsync("ann").Bounded();

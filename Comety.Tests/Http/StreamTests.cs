@@ -225,6 +225,30 @@ public sealed class StreamTests
     }
 
     [Fact]
+    public async Task A_stream_cut_with_events_in_flight_resumes_from_the_last_event_its_client_received_with_nothing_lost()
+    {
+        await using var host = await TestHost.StartAsync().Bounded();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+        var (stream, _) = await EventStreamReader.OpenAsync(client, "confirm=0");
+        await host.WaitUntilPollsWaitAsync();
+        var one = await Post(host, "one");
+        var two = await Post(host, "two");
+
+        // The server wrote both; the client read both, but handled only the first when the
+        // connection broke, and resumes from it.
+        var written = await stream.EventsAsync(2);
+        await stream.DisposeAsync();
+        await CometyHttp.WaitUntilAsync(() => host.Logged("StreamAbandoned", "ann"), "the server sees the stream closed");
+        var (next, _) = await EventStreamReader.OpenAsync(client, lastEventId: one.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var __ = next;
+        var resumed = await next.EventsAsync(1);
+
+        Assert.Equal([one, two], written.Select(e => e.Seq));
+        Assert.Equal([two], resumed.Select(e => e.Seq));
+    }
+
+    [Fact]
     public async Task An_open_stream_counts_as_polling_for_the_heartbeat_and_the_heartbeat_starts_when_it_ends()
     {
         var clock = new FakeTimeProvider();
