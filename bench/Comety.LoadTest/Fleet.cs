@@ -6,16 +6,20 @@ namespace Comety.LoadTest;
 /// </summary>
 internal abstract class Fleet : IAsyncDisposable
 {
-    protected Fleet(Uri server, EventBook book)
+    protected Fleet(Uri server, EventBook book, SourceAddresses? sources)
     {
         Server = server;
         Book = book;
+        Sources = sources ?? SourceAddresses.None;
     }
 
     /// <summary>The server's base address, such as <c>http://127.0.0.1:40123/</c>.</summary>
     protected Uri Server { get; }
 
     protected EventBook Book { get; }
+
+    /// <summary>The loopback addresses the clients' sockets are bound to, in turn, before they connect.</summary>
+    protected SourceAddresses Sources { get; }
 
     /// <summary>Clients that failed after connecting (an error response, a broken connection), so far.</summary>
     public abstract long Failures { get; }
