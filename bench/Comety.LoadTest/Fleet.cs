@@ -24,6 +24,9 @@ internal abstract class Fleet : IAsyncDisposable
     /// <summary>Clients that failed after connecting (an error response, a broken connection), so far.</summary>
     public abstract long Failures { get; }
 
+    /// <summary>What the log should say about the fleet after a row (its transport's own counts), or null.</summary>
+    public virtual string? Report => null;
+
     /// <summary>
     /// Connects clients <c>0 .. count-1</c> (at most <paramref name="concurrency"/> connecting at
     /// a time), puts client <c>c</c> in room <c>Rooms.Name(c % Rooms.Count)</c>, and starts each
