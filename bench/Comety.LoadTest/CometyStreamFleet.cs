@@ -69,6 +69,7 @@ internal sealed class CometyStreamFleet : Fleet
     private long _deliberateCuts;
     private long _problems;
     private long _keepAlives;
+    private long _openingsWithoutPosition;
 
     /// <param name="server">The Comety load-test server's base address (an IP address, not a name).</param>
     /// <param name="book">Where every client records its ticks.</param>
@@ -94,7 +95,7 @@ internal sealed class CometyStreamFleet : Fleet
     public string? FirstFailure => Volatile.Read(ref _firstFailure);
 
     public override string Report => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"streams: {Interlocked.Read(ref _opened):N0} opened, {Interlocked.Read(ref _ended):N0} ended by the server (comety-end), {Interlocked.Read(ref _deliberateCuts):N0} cut on purpose, {Interlocked.Read(ref _cuts):N0} cut otherwise, {Interlocked.Read(ref _problems):N0} comety-problem; {Interlocked.Read(ref _keepAlives):N0} keep-alives; {Failures} failures{(FirstFailure is { } first ? ", the first: " + first : "")}");
+        $"streams: {Interlocked.Read(ref _opened):N0} opened, {Interlocked.Read(ref _ended):N0} ended by the server (comety-end), {Interlocked.Read(ref _deliberateCuts):N0} cut on purpose, {Interlocked.Read(ref _cuts):N0} cut otherwise, {Interlocked.Read(ref _problems):N0} comety-problem; {Interlocked.Read(ref _keepAlives):N0} keep-alives; {Interlocked.Read(ref _openingsWithoutPosition):N0} openings without a position; {Failures} failures{(FirstFailure is { } first ? ", the first: " + first : "")}");
 
     public override async Task ConnectAsync(int count, int concurrency, CancellationToken cancellationToken)
     {
@@ -425,12 +426,20 @@ internal sealed class CometyStreamFleet : Fleet
             else if (type.SequenceEqual("comety-stream"u8))
             {
                 var (position, keepAlive) = ReadOpening(data);
-                if (_requested >= 0 && position != _requested)
+                if (position < 0)
+                {
+                    // PROTOCOL.md has the opening state its position; without one the client keeps its own.
+                    Interlocked.Increment(ref fleet._openingsWithoutPosition);
+                }
+                else if (_requested >= 0 && position != _requested)
                 {
                     throw new InvalidDataException($"The stream opened at {position}, asked for {_requested}.");
                 }
+                else
+                {
+                    _position = position;
+                }
 
-                _position = position;
                 Volatile.Write(ref _silenceLimit, SecondsToTicks((2 * keepAlive) + 5));
                 _open = true;
                 Interlocked.Increment(ref fleet._opened);
@@ -552,7 +561,7 @@ internal sealed class CometyStreamFleet : Fleet
                 }
             }
 
-            Expect(position >= 0 && keepAlive > 0);
+            Expect(keepAlive > 0);
             return (position, keepAlive);
         }
 

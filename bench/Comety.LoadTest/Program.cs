@@ -93,7 +93,8 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
           --targets   comety (LongPolling), comety-stream (Streaming), signalr-lp (LongPolling), signalr-ws (WebSockets)
           --source-addresses K  bind the clients' sockets to 127.0.0.2 .. 127.0.0.(K+1) in turn (1 to 64), so
                       that the ephemeral ports of one address do not bound the connections (20,000 clients)
-          --stream-duration S  the Comety server's StreamDuration (default: the server's, 60 s)
+          --stream-duration S  the Comety server's StreamDuration (default: the server's, 60 s); under 15 s, its
+                      StreamKeepAliveInterval becomes half of it
           --cut-streams S  Comety streaming clients close each stream after 0.5 to 1.5 × S and resume
                       with Last-Event-ID: a check that resuming loses and repeats nothing, not a measurement
           --events    K: events broadcast one per interval, then K at once; then 50 posts to one room, two per interval

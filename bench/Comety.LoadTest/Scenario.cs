@@ -212,12 +212,30 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
 
     private Task<ServerProcess> StartServerAsync() => target switch
     {
-        Target.Comety or Target.CometyStreaming => settings.StreamDuration is { } duration
-            ? ServerProcess.StartAsync("Comety.LoadTest.CometyServer", "--Comety:StreamDuration=" + duration.ToString("c", CultureInfo.InvariantCulture))
-            : ServerProcess.StartAsync("Comety.LoadTest.CometyServer"),
+        Target.Comety or Target.CometyStreaming => ServerProcess.StartAsync("Comety.LoadTest.CometyServer", CometyServerArguments()),
         Target.SignalRLongPolling => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "LongPolling"),
         _ => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "WebSockets"),
     };
+
+    /// <summary>
+    /// The Comety server's options, when the run changes them. The keep-alive interval may not exceed
+    /// the stream's duration: a duration under the default 15 s brings the keep-alive to half of it
+    /// (at least 1 s), so that a short check still sees keep-alives.
+    /// </summary>
+    private string[] CometyServerArguments()
+    {
+        if (settings.StreamDuration is not { } duration)
+        {
+            return [];
+        }
+
+        var keepAlive = TimeSpan.FromSeconds(Math.Max(1, Math.Min(15, duration.TotalSeconds / 2)));
+        return
+        [
+            "--Comety:StreamDuration=" + duration.ToString("c", CultureInfo.InvariantCulture),
+            "--Comety:StreamKeepAliveInterval=" + keepAlive.ToString("c", CultureInfo.InvariantCulture),
+        ];
+    }
 
     private Fleet CreateFleet(Uri address, EventBook book) => target switch
     {
