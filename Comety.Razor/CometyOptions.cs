@@ -30,6 +30,20 @@ public sealed class CometyOptions
     /// <summary>Gets or sets the poll timeout pages use unless <c>&lt;comety-script timeout&gt;</c> says otherwise. The default is 10 seconds.</summary>
     public TimeSpan ClientTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Gets or sets how long a stream (a <c>GET</c> that asks for <c>text/event-stream</c>, protocol
+    /// version 2) stays open before the server ends it and the page opens the next one from its
+    /// position, so that heartbeats, load balancers and deployments see fresh requests. The default is 60 seconds.
+    /// </summary>
+    public TimeSpan StreamDuration { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Gets or sets the longest silence on an open stream: when no event was written for this long,
+    /// the server writes a comment line, so that proxies keep the connection and the page sees it
+    /// alive. At most <see cref="StreamDuration"/>. The default is 15 seconds.
+    /// </summary>
+    public TimeSpan StreamKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Gets or sets the largest body a page may send. The default is 64 KiB.</summary>
     public int MaxMessageBytes { get; set; } = 64 * 1024;
 

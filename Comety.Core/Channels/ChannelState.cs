@@ -1,10 +1,8 @@
 namespace Comety.Internal;
 
 /// <summary>A channel's subscribers. Guarded by locking the instance.</summary>
-internal sealed class ChannelState(string name)
+internal sealed class ChannelState
 {
-    public string Name { get; } = name;
-
     // Hashed by the user's id, not by identity: an identity hash lives in the object's header,
     // where it would make every lock (user) take the runtime's slow path (a sync block).
     public HashSet<UserState> Subscribers { get; } = new(UserStateComparer.Instance);

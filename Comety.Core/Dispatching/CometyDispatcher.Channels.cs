@@ -40,7 +40,7 @@ public sealed partial class CometyDispatcher
             // Delivery never holds a channel's lock while it takes a user's.
             while (true)
             {
-                var state = _channels.GetOrAdd(channel, static name => new ChannelState(name));
+                var state = _channels.GetOrAdd(channel, static _ => new ChannelState());
                 lock (state)
                 {
                     if (!state.Removed)

@@ -19,8 +19,8 @@ namespace Comety;
 /// </remarks>
 public sealed partial class CometyDispatcher : IDisposable
 {
-    /// <summary>The sender of the events the dispatcher posts itself, such as <c>register-user</c>.</summary>
-    public const string SenderName = "Comety.Dispatcher";
+    /// <summary>The sender of the events the dispatcher posts itself, such as <c>register-user</c> (PROTOCOL.md names it).</summary>
+    internal const string SenderName = "Comety.Dispatcher";
 
     private const int DeliveryBatchSize = 256;
 
@@ -98,8 +98,8 @@ public sealed partial class CometyDispatcher : IDisposable
     /// <summary>Gets the dispatcher's settings.</summary>
     public DispatcherOptions Options => _options;
 
-    /// <summary>Gets the clock the dispatcher keeps time with.</summary>
-    public TimeProvider TimeProvider => _timeProvider;
+    /// <summary>Gets the clock the dispatcher keeps time with; for tests of how it was built.</summary>
+    internal TimeProvider TimeProvider => _timeProvider;
 
     /// <summary>Gets the highest sequence number issued so far.</summary>
     public long LastSequence => _log.LastSequence;
@@ -194,7 +194,7 @@ public sealed partial class CometyDispatcher : IDisposable
 
         _disposed = true;
         _retentionClock.Dispose();
-        _timer.Dispose(runPending: false);
+        _timer.Dispose();
         _metrics.Dispose();
         foreach (var (_, user) in _users)
         {

@@ -36,9 +36,9 @@ public sealed class DispatcherOptions
     /// </summary>
     public bool NotifyOnTimeout { get; set; }
 
-    /// <summary>Throws when a setting is out of range.</summary>
+    /// <summary>Throws when a setting is out of range, as the dispatcher's constructor does; a host reports every problem with <see cref="FindProblems"/> instead.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the message names it.</exception>
-    public void Validate()
+    internal void Validate()
     {
         if (FindProblems() is [var first, ..])
         {

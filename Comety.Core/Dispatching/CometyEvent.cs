@@ -19,7 +19,7 @@ public sealed class CometyEvent
     public const string TypeArgument = "event";
 
     /// <summary>The name of the argument that holds the channel an event was posted to.</summary>
-    public const string ChannelArgument = "channel";
+    internal const string ChannelArgument = "channel";
 
     private byte[]? _utf8Json;
 
@@ -83,15 +83,8 @@ public sealed class CometyEvent
         return new CometyEvent(Sender, (Dictionary<string, object?>)Args, Channel, (string[]?)TargetUserIds, sequence);
     }
 
-    /// <summary>Returns whether the event is meant for the given user, judged by its target list.</summary>
-    /// <param name="userId">The user's id.</param>
-    /// <returns><see langword="true"/> when the event has no target list or the list names the user.</returns>
-    public bool IsFor(string userId) => TargetUserIds is null || IsTargeting(userId);
-
-    /// <summary>Returns whether the event's target list names the given user.</summary>
-    /// <param name="userId">The user's id.</param>
-    /// <returns><see langword="true"/> only when the event has a target list that contains the user.</returns>
-    public bool IsTargeting(string userId)
+    // Whether the event's target list names the user: false for an event without one.
+    internal bool IsTargeting(string userId)
     {
         if (TargetUserIds is null)
         {

@@ -16,8 +16,8 @@ public sealed class InMemoryEventLog : IEventLog
     /// <inheritdoc/>
     public long LastSequence => Volatile.Read(ref _lastSequence);
 
-    /// <summary>Gets how many events the log holds.</summary>
-    public int Count
+    /// <summary>Gets how many events the log holds; for tests, which see a trimmed log by it.</summary>
+    internal int Count
     {
         get
         {

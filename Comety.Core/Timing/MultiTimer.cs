@@ -47,14 +47,6 @@ internal sealed class MultiTimer : IDisposable
         }
     }
 
-    /// <summary>Creates an entry and schedules it to fire after <paramref name="dueIn"/>.</summary>
-    public TimerEntry Schedule(TimeSpan dueIn, Action<object?> callback, object? state)
-    {
-        var entry = new TimerEntry(callback, state);
-        Reset(entry, dueIn);
-        return entry;
-    }
-
     /// <summary>Schedules (or reschedules) an entry to fire after <paramref name="dueIn"/> from now.</summary>
     public void Reset(TimerEntry entry, TimeSpan dueIn)
     {
@@ -117,12 +109,8 @@ internal sealed class MultiTimer : IDisposable
     }
 
     /// <summary>Stops the timer and drops every pending entry.</summary>
-    public void Dispose() => Dispose(runPending: false);
-
-    /// <summary>Stops the timer; with <paramref name="runPending"/>, fires every pending entry first, on this thread.</summary>
-    public void Dispose(bool runPending)
+    public void Dispose()
     {
-        List<TimerEntry>? pending = null;
         lock (_lock)
         {
             if (_disposed)
@@ -137,19 +125,11 @@ internal sealed class MultiTimer : IDisposable
                 {
                     slot.Entry.Active = false;
                     slot.Entry.QueuedDue = long.MaxValue;
-                    if (runPending)
-                    {
-                        (pending ??= []).Add(slot.Entry);
-                    }
                 }
             }
         }
 
         _timer.Dispose();
-        if (pending is not null)
-        {
-            Invoke(pending);
-        }
     }
 
     private void Fire()

@@ -9,14 +9,14 @@ namespace Comety;
 /// </summary>
 /// <remarks>
 /// A delay is measured when a poll arrives: the time since the previous response was sent,
-/// less the <c>elapsed</c> time the client reports having spent in between. The estimator's
-/// state round-trips through <see cref="ToString"/> and <see cref="Parse"/>. Every member is
-/// thread-safe: the polls of several tabs may measure with one estimator at the same time.
+/// less the <c>elapsed</c> time the client reports having spent in between. The dispatcher
+/// keeps the estimators (<see cref="CometyDispatcher.GetNetworkDelayEstimator"/>). Every member
+/// is thread-safe: the polls of several tabs may measure with one estimator at the same time.
 /// </remarks>
 public sealed class NetworkDelayEstimator
 {
-    /// <summary>How many measurements the estimator keeps.</summary>
-    public const int Capacity = 6;
+    // How many measurements the estimator keeps.
+    private const int Capacity = 6;
 
     private readonly Lock _lock = new();
     private readonly long[] _samples = new long[Capacity];
@@ -24,19 +24,11 @@ public sealed class NetworkDelayEstimator
     private int _next;
     private DateTimeOffset? _lastResponseAt;
 
-    /// <summary>Gets when the previous response to this user was sent, if one was.</summary>
-    public DateTimeOffset? LastResponseAt
+    internal NetworkDelayEstimator()
     {
-        get
-        {
-            lock (_lock)
-            {
-                return _lastResponseAt;
-            }
-        }
     }
 
-    /// <summary>Gets how many delays have been measured, up to <see cref="Capacity"/>.</summary>
+    /// <summary>Gets how many delays have been measured, up to six.</summary>
     public int MeasurementCount => Volatile.Read(ref _count);
 
     /// <summary>Gets the expected network delay: the second largest of six measurements, the largest of fewer, or zero.</summary>
@@ -71,17 +63,8 @@ public sealed class NetworkDelayEstimator
         return TimeSpan.FromTicks(_count < Capacity ? largest : second);
     }
 
-    /// <summary>Records a measured delay; negative measurements count as zero.</summary>
-    /// <param name="delay">The measured delay.</param>
-    public void AddMeasurement(TimeSpan delay)
-    {
-        lock (_lock)
-        {
-            AddMeasurementCore(delay);
-        }
-    }
-
-    private void AddMeasurementCore(TimeSpan delay)
+    // A negative measurement (a client whose clock ran ahead) counts as zero.
+    private void AddMeasurement(TimeSpan delay)
     {
         _samples[_next] = Math.Max(0, delay.Ticks);
         _next = (_next + 1) % Capacity;
@@ -110,7 +93,7 @@ public sealed class NetworkDelayEstimator
             }
 
             var delay = arrivedAt - sentAt - elapsed;
-            AddMeasurementCore(delay);
+            AddMeasurement(delay);
             return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
         }
     }
@@ -125,72 +108,21 @@ public sealed class NetworkDelayEstimator
         }
     }
 
-    /// <summary>Returns the estimator's state as a short invariant string that <see cref="Parse"/> reads back.</summary>
-    /// <returns>The state: the last response time and the measurements, in ticks.</returns>
+    /// <summary>Returns the estimator's state as a short invariant string, for diagnostics.</summary>
+    /// <returns>The state: the last response time and the measurements, oldest first, in ticks.</returns>
     public override string ToString()
     {
         lock (_lock)
         {
-            return ToStringCore();
-        }
-    }
-
-    private string ToStringCore()
-    {
-        var parts = new string[_count + 1];
-        parts[0] = _lastResponseAt?.UtcTicks.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
-        for (var i = 0; i < _count; i++)
-        {
-            // Oldest first, so that parsing restores the order of replacement.
-            var index = (_next - _count + i + Capacity) % Capacity;
-            parts[i + 1] = _samples[index].ToString(CultureInfo.InvariantCulture);
-        }
-
-        return string.Join(' ', parts);
-    }
-
-    /// <summary>Reads an estimator's state written by <see cref="ToString"/>; anything unreadable gives a fresh estimator.</summary>
-    /// <param name="state">The saved state, or <see langword="null"/>.</param>
-    /// <returns>The restored estimator.</returns>
-    public static NetworkDelayEstimator Parse(string? state)
-    {
-        var estimator = new NetworkDelayEstimator();
-        if (string.IsNullOrEmpty(state))
-        {
-            return estimator;
-        }
-
-        var parts = state.Split(' ');
-        if (parts.Length > Capacity + 1)
-        {
-            return estimator;
-        }
-
-        var samples = new long[parts.Length - 1];
-        for (var i = 1; i < parts.Length; i++)
-        {
-            if (!long.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out samples[i - 1]))
+            var parts = new string[_count + 1];
+            parts[0] = _lastResponseAt?.UtcTicks.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
+            for (var i = 0; i < _count; i++)
             {
-                return estimator;
-            }
-        }
-
-        if (parts[0].Length > 0)
-        {
-            if (!long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                || ticks > DateTimeOffset.MaxValue.UtcTicks)
-            {
-                return estimator;
+                var index = (_next - _count + i + Capacity) % Capacity;
+                parts[i + 1] = _samples[index].ToString(CultureInfo.InvariantCulture);
             }
 
-            estimator._lastResponseAt = new DateTimeOffset(ticks, TimeSpan.Zero);
+            return string.Join(' ', parts);
         }
-
-        foreach (var sample in samples)
-        {
-            estimator.AddMeasurement(TimeSpan.FromTicks(sample));
-        }
-
-        return estimator;
     }
 }

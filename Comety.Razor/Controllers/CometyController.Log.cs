@@ -35,5 +35,11 @@ public abstract partial class CometyController
 
         [LoggerMessage(111, LogLevel.Debug, "'{Type}' of channel '{Channel}' for user '{UserId}' refused: {Reason}.", EventName = "ChannelRequestRefused")]
         public static partial void ChannelRequestRefused(ILogger logger, string type, string userId, string channel, string reason);
+
+        [LoggerMessage(112, LogLevel.Debug, "Stream for user '{UserId}' ended after its duration with {Count} events, up to {LastId}.", EventName = "StreamEnded")]
+        public static partial void StreamEnded(ILogger logger, string userId, int count, long lastId);
+
+        [LoggerMessage(113, LogLevel.Debug, "Stream for user '{UserId}' closed by the client after {Count} events; it resumes from its last event.", EventName = "StreamAbandoned")]
+        public static partial void StreamAbandoned(ILogger logger, string userId, int count);
     }
 }

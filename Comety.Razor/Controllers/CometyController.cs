@@ -62,15 +62,16 @@ public abstract partial class CometyController : ControllerBase
 
     /// <summary>
     /// Answers a poll: returns the user's events after the page's position (its <c>confirm</c>)
-    /// at once or as soon as one arrives, or no events when the hold time passes. What other
-    /// pages of the same user confirmed never changes what this page gets.
+    /// at once or as soon as one arrives, or no events when the hold time passes. A request whose
+    /// <c>Accept</c> lists <c>text/event-stream</c> gets a stream instead (protocol version 2): each
+    /// event is written to one response as it comes, for <see cref="CometyOptions.StreamDuration"/>.
+    /// What other pages of the same user handled never changes what this page gets.
     /// </summary>
-    /// <returns>200 with <c>{"lastId", "events"}</c>; 400, 403, 409 or 500 with a problem description.</returns>
+    /// <returns>200 with <c>{"lastId", "events"}</c> or a stream; 400, 403, 409, 429, 500 or 503 with a problem description.</returns>
     /// <remarks>
-    /// Unless the controller, this action or <see cref="MvcOptions.Filters"/> has a filter that
-    /// would act on it, a poll is served without MVC's action invoker: the controller is created by
-    /// MVC's factory and this method's result executed directly; endpoint metadata and middleware
-    /// apply as for any action.
+    /// Routed by MVC (<c>[Route]</c> on the controller and <c>MapControllers</c>), a poll goes through
+    /// MVC's whole pipeline and every filter runs. <c>app.MapComety&lt;TController&gt;(pattern)</c> serves
+    /// it on a lean endpoint instead, without MVC's invoker.
     /// </remarks>
     [HttpGet]
     [ActionName("Updates")]
@@ -88,17 +89,26 @@ public abstract partial class CometyController : ControllerBase
             return failure;
         }
 
-        var invalid = PollQuery.TryParse(Request.QueryString, Options.MaxClientTimeout, out var query);
-        if (invalid is not null)
+        var stream = AcceptsEventStream(Request);
+        var invalid = PollQuery.TryParse(Request.QueryString, Options.MaxClientTimeout, timeoutRequired: !stream, out var query);
+        var position = query.Confirm;
+        if (invalid is null && stream)
         {
-            return Reject(StatusCodes.Status400BadRequest, "Invalid poll", invalid, userId);
+            // A stream resumes from the last event it wrote, which the reconnecting client states.
+            invalid = TryReadLastEventId(Request, out var lastEventId);
+            position = lastEventId ?? position;
         }
 
-        if (query.Confirm > dispatcher.LastSequence)
+        if (invalid is not null)
+        {
+            return Reject(StatusCodes.Status400BadRequest, stream ? "Invalid stream request" : "Invalid poll", invalid, userId);
+        }
+
+        if (position > dispatcher.LastSequence)
         {
             // A position this log never issued: the page was served by the log before a restart
             // (or another store). Its events cannot be told apart from the new log's: resynchronise.
-            return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is beyond the last sequence number this server issued, {dispatcher.LastSequence}: the server restarted; reload the page.", userId, ResynchroniseReason);
+            return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {position} is beyond the last sequence number this server issued, {dispatcher.LastSequence}: the server restarted; reload the page.", userId, ResynchroniseReason);
         }
 
         if (query.InvalidElapsed is not null)
@@ -116,6 +126,11 @@ public abstract partial class CometyController : ControllerBase
             return NotRegistered(userId);
         }
 
+        if (stream)
+        {
+            return await OpenStreamAsync(dispatcher, userId, position, arrivedAt, query.Elapsed);
+        }
+
         var aborted = HttpContext.RequestAborted;
         TimeSpan? expectedDelay = null;
         try
@@ -129,19 +144,16 @@ public abstract partial class CometyController : ControllerBase
             }
 
             expectedDelay = EstimateNetworkDelay(estimator);
-            var hold = query.Timeout * Options.ResponseTimeoutFactor - (expectedDelay ?? TimeSpan.Zero);
-            var result = await dispatcher.PollAsync(userId, query.Confirm, hold > TimeSpan.Zero ? hold : TimeSpan.Zero, cancellationToken: aborted);
+            var hold = query.Timeout!.Value * Options.ResponseTimeoutFactor - (expectedDelay ?? TimeSpan.Zero);
+            var result = await dispatcher.PollAsync(userId, position, hold > TimeSpan.Zero ? hold : TimeSpan.Zero, cancellationToken: aborted);
             if (result.TooManyPolls)
             {
-                // Refused, not superseding the oldest: tabs beyond the limit would evict each
-                // other's polls in a loop at network speed, where a refusal makes the page wait.
-                Response.Headers.RetryAfter = "1";
-                return Reject(StatusCodes.Status429TooManyRequests, "Too many polls", $"User '{userId}' has {dispatcher.Options.MaxPollsPerUser} polls waiting already; ask again after the Retry-After delay.", userId);
+                return TooManyPolls(dispatcher, userId);
             }
 
             if (result.MustResynchronize)
             {
-                return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {query.Confirm} is older than what the server still holds for user '{userId}' (a page that stays away for more than the heartbeat timeout, or falls more than {dispatcher.Options.MaxBacklog} of its events behind, loses them); reload the page.", userId, ResynchroniseReason);
+                return Reject(StatusCodes.Status409Conflict, "Resynchronise", ResynchroniseDetail(dispatcher, userId, position), userId, ResynchroniseReason);
             }
 
             Log.PollAnswered(Logger, userId, result.Events?.Count ?? 0, result.LastId);
@@ -476,7 +488,24 @@ public abstract partial class CometyController : ControllerBase
     }
 
     private ObjectResult NotRegistered(string userId) =>
-        Reject(StatusCodes.Status403Forbidden, "Not registered", $"User '{userId}' is not registered (any more); reload the page.", userId, NotRegisteredReason);
+        Reject(StatusCodes.Status403Forbidden, "Not registered", NotRegisteredDetail(userId), userId, NotRegisteredReason);
+
+    private static string NotRegisteredDetail(string userId) => $"User '{userId}' is not registered (any more); reload the page.";
+
+    // Refused, not superseding the oldest: tabs beyond the limit would evict each other's polls in
+    // a loop at network speed, where a refusal makes the page wait.
+    private ObjectResult TooManyPolls(CometyDispatcher dispatcher, string userId)
+    {
+        Response.Headers.RetryAfter = "1";
+        return Reject(StatusCodes.Status429TooManyRequests, "Too many polls", TooManyPollsDetail(dispatcher, userId), userId);
+    }
+
+    private static string TooManyPollsDetail(CometyDispatcher dispatcher, string userId) =>
+        $"User '{userId}' has {dispatcher.Options.MaxPollsPerUser} polls waiting already; ask again after the Retry-After delay.";
+
+    // In the words of the dispatcher that serves the request: its own backlog.
+    private static string ResynchroniseDetail(CometyDispatcher dispatcher, string userId, long? position) =>
+        $"The page's position {position} is older than what the server still holds for user '{userId}' (a page that stays away for more than the heartbeat timeout, or falls more than {dispatcher.Options.MaxBacklog} of its events behind, loses them); reload the page.";
 
     // A page may ask for any channel as often as it likes: a refusal is the policy at work, not a
     // failure, so it is logged at Debug, where one client cannot flood the logs with it.
@@ -509,6 +538,12 @@ public abstract partial class CometyController : ControllerBase
         }
 
         // Logged once, by the dispatcher, which also raises Error.
+        await ReportAsync(dispatcher, userId, exception);
+        return ProblemResult(StatusCodes.Status500InternalServerError, "Server error", "The server failed to handle the request.");
+    }
+
+    private static async ValueTask ReportAsync(CometyDispatcher dispatcher, string userId, Exception exception)
+    {
         try
         {
             await dispatcher.ReportErrorAsync(userId, exception);
@@ -517,8 +552,6 @@ public abstract partial class CometyController : ControllerBase
         {
             // Shutting down.
         }
-
-        return ProblemResult(StatusCodes.Status500InternalServerError, "Server error", "The server failed to handle the request.");
     }
 
     private static ObjectResult ProblemResult(int status, string title, string detail, string? reason = null)

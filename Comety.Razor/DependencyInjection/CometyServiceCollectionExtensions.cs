@@ -19,12 +19,10 @@ public static class CometyServiceCollectionExtensions
     /// singleton <see cref="CometyDispatcher"/> with an <see cref="InMemoryEventLog"/> for
     /// <see cref="CometyController"/> subclasses to use.
     /// Services already registered (a <see cref="TimeProvider"/>, an <see cref="IEventLog"/>, a
-    /// <see cref="CometyDispatcher"/>) are kept. When the application starts stopping, the dispatcher is
-    /// disposed, so that waiting polls end at once instead of holding up the shutdown. When it starts,
-    /// one Information line in the <c>Comety.CometyDispatcher</c> category says that Comety serves, with its
-    /// main settings. Polls of a
-    /// <see cref="CometyController"/> with no application filters are served without MVC's action
-    /// invoker (a routing policy swaps in a twin of the controller's endpoint, with its metadata).
+    /// <see cref="CometyDispatcher"/>) are kept. When the application starts stopping, the dispatcher
+    /// ends waiting polls and open streams at once (<see cref="CometyDispatcher.StopPolling"/>), so that
+    /// they do not hold up the shutdown. When it starts, one Information line in the
+    /// <c>Comety.CometyDispatcher</c> category says that Comety serves, with its main settings.
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="configure">Changes the options after configuration is bound, or <see langword="null"/>; with several calls, each one's in turn.</param>
@@ -62,7 +60,6 @@ public static class CometyServiceCollectionExtensions
             provider.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DispatcherShutdown>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CometyStartupLog>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, PollEndpointPolicy>());
         return services;
     }
 }

@@ -23,6 +23,16 @@ internal sealed class CometyOptionsValidator : IValidateOptions<CometyOptions>
             failures.Add($"Comety:{nameof(CometyOptions.ResponseTimeoutFactor)} must be greater than 0 and at most 1; it is {options.ResponseTimeoutFactor}.");
         }
 
+        if (options.StreamDuration <= TimeSpan.Zero || options.StreamDuration > TimeSpan.FromDays(1))
+        {
+            failures.Add($"Comety:{nameof(CometyOptions.StreamDuration)} must be positive and at most a day; it is {options.StreamDuration}.");
+        }
+
+        if (options.StreamKeepAliveInterval < TimeSpan.FromSeconds(1) || options.StreamKeepAliveInterval > options.StreamDuration)
+        {
+            failures.Add($"Comety:{nameof(CometyOptions.StreamKeepAliveInterval)} must be at least 1 second and at most {nameof(CometyOptions.StreamDuration)} ({options.StreamDuration}); it is {options.StreamKeepAliveInterval}.");
+        }
+
         if (options.MaxMessageBytes < 1)
         {
             failures.Add($"Comety:{nameof(CometyOptions.MaxMessageBytes)} must be positive; it is {options.MaxMessageBytes}.");

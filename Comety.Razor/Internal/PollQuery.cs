@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Comety.Internal;
 
 /// <summary>The parameters of a poll, read from its query string exactly as the protocol describes.</summary>
-internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeSpan? Elapsed, string? InvalidElapsed)
+internal readonly record struct PollQuery(TimeSpan? Timeout, long? Confirm, TimeSpan? Elapsed, string? InvalidElapsed)
 {
     private const NumberStyles Decimal = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint;
 
@@ -13,8 +13,9 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
     /// Reads the raw query string as <see cref="HttpRequest.Query"/> would (names case-insensitive,
     /// names and values URL-decoded), without building that collection: a poll keeps what it
     /// allocates until it is answered. Returns the reason the query is invalid, or null.
+    /// A stream's <c>timeout</c> is optional (PROTOCOL.md, version 2); a poll's is required.
     /// </summary>
-    public static string? TryParse(QueryString queryString, TimeSpan maxTimeout, out PollQuery result)
+    public static string? TryParse(QueryString queryString, TimeSpan maxTimeout, bool timeoutRequired, out PollQuery result)
     {
         result = default;
         Parameter timeoutText = default, confirmText = default, elapsedText = default;
@@ -40,19 +41,27 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
             return "The 'timeout' parameter was given more than once.";
         }
 
+        TimeSpan? timeout = null;
         if (timeoutText.Count == 0)
         {
-            return "The 'timeout' parameter is required: the seconds the client waits for this response.";
+            if (timeoutRequired)
+            {
+                return "The 'timeout' parameter is required: the seconds the client waits for this response.";
+            }
         }
-
-        if (!double.TryParse(timeoutText.Value.Span, Decimal, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds))
+        else
         {
-            return $"The 'timeout' parameter must be a decimal number of seconds; got '{Truncate(timeoutText)}'.";
-        }
+            if (!double.TryParse(timeoutText.Value.Span, Decimal, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds))
+            {
+                return $"The 'timeout' parameter must be a decimal number of seconds; got '{Truncate(timeoutText)}'.";
+            }
 
-        if (seconds < 0 || seconds > maxTimeout.TotalSeconds)
-        {
-            return $"The 'timeout' parameter must be between 0 and {maxTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds; got {Truncate(timeoutText)}.";
+            if (seconds < 0 || seconds > maxTimeout.TotalSeconds)
+            {
+                return $"The 'timeout' parameter must be between 0 and {maxTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds; got {Truncate(timeoutText)}.";
+            }
+
+            timeout = TimeSpan.FromSeconds(seconds);
         }
 
         long? confirm = null;
@@ -95,7 +104,7 @@ internal readonly record struct PollQuery(TimeSpan Timeout, long? Confirm, TimeS
             }
         }
 
-        result = new PollQuery(TimeSpan.FromSeconds(seconds), confirm, elapsed, invalidElapsed);
+        result = new PollQuery(timeout, confirm, elapsed, invalidElapsed);
         return null;
     }
 

@@ -14,6 +14,15 @@ public sealed class ChannelArgumentTests : IDisposable
 
     public static TheoryData<string> InvalidNames => ["", "line\nbreak", "bell\u0007", new string('x', 201)];
 
+    public static TheoryData<string, bool> Names => new()
+    {
+        { "room:1", true },
+        { new string('c', CometyDispatcher.MaxChannelNameLength), true },
+        { "", false },
+        { "a\nb", false },
+        { new string('c', CometyDispatcher.MaxChannelNameLength + 1), false },
+    };
+
     [Fact]
     public async Task Posting_to_a_null_channel_throws_and_reaches_nobody()
     {
@@ -44,6 +53,8 @@ public sealed class ChannelArgumentTests : IDisposable
             var error = await Assert.ThrowsAsync<ArgumentNullException>(call);
             Assert.Equal("channel", error.ParamName);
         }
+
+        Assert.False(CometyDispatcher.IsValidChannelName(null));
     }
 
     [Theory]
@@ -51,18 +62,8 @@ public sealed class ChannelArgumentTests : IDisposable
     public async Task Every_member_that_takes_a_channel_rejects_an_invalid_name_with_an_argument_exception(string channel)
     {
         await _dispatcher.RegisterUserAsync("u1").Bounded();
-        var data = JsonDocument.Parse("1").RootElement;
-        var calls = new Func<Task>[]
-        {
-            () => _dispatcher.PostToChannelAsync(channel, "test", Args("e")).AsTask(),
-            () => _dispatcher.SubscribeAsync("u1", channel).AsTask(),
-            () => _dispatcher.UnsubscribeAsync("u1", channel).AsTask(),
-            () => Task.Run(() => _dispatcher.GetSubscribers(channel)),
-            () => _dispatcher.ReceiveMessageAsync("u1", data, channel).AsTask(),
-            () => Task.Run(() => new CometyEvent("test", Args("e"), channel)),
-        };
 
-        foreach (var call in calls)
+        foreach (var call in MembersTaking(channel))
         {
             var error = await Assert.ThrowsAsync<ArgumentException>(call);
             Assert.Equal("channel", error.ParamName);
@@ -102,14 +103,31 @@ public sealed class ChannelArgumentTests : IDisposable
     }
 
     [Theory]
-    [InlineData("room:1", true)]
-    [InlineData("", false)]
-    [InlineData(null, false)]
-    [InlineData("a\nb", false)]
-    public void IsValidChannelName_states_the_rule_every_member_that_takes_a_channel_applies(string? name, bool valid)
+    [MemberData(nameof(Names))]
+    public async Task IsValidChannelName_states_the_rule_every_member_that_takes_a_channel_applies(string name, bool valid)
     {
+        await _dispatcher.RegisterUserAsync("u1").Bounded();
+
         Assert.Equal(valid, CometyDispatcher.IsValidChannelName(name));
-        Assert.True(CometyDispatcher.IsValidChannelName(new string('c', CometyDispatcher.MaxChannelNameLength)));
-        Assert.False(CometyDispatcher.IsValidChannelName(new string('c', CometyDispatcher.MaxChannelNameLength + 1)));
+        foreach (var call in MembersTaking(name))
+        {
+            var error = await Record.ExceptionAsync(call);
+            Assert.Equal(valid ? null : typeof(ArgumentException), error?.GetType());
+        }
+    }
+
+    // Every public member that takes a channel, called with the given one for the registered user u1.
+    private Func<Task>[] MembersTaking(string channel)
+    {
+        var data = JsonDocument.Parse("1").RootElement;
+        return
+        [
+            () => _dispatcher.PostToChannelAsync(channel, "test", Args("e")).AsTask(),
+            () => _dispatcher.SubscribeAsync("u1", channel).AsTask(),
+            () => _dispatcher.UnsubscribeAsync("u1", channel).AsTask(),
+            () => Task.Run(() => _dispatcher.GetSubscribers(channel)),
+            () => _dispatcher.ReceiveMessageAsync("u1", data, channel).AsTask(),
+            () => Task.Run(() => new CometyEvent("test", Args("e"), channel)),
+        ];
     }
 }

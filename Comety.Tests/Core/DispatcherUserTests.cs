@@ -26,8 +26,10 @@ public sealed class DispatcherUserTests : IDisposable
     }
 
     [Fact]
-    public async Task Every_operation_on_an_unknown_id_fails_and_names_the_id()
+    public async Task Every_operation_on_a_users_registration_fails_for_an_unknown_id_and_names_the_id()
     {
+        // Not among them: IsRegistered asks; PostToUserAsync and ReportErrorAsync go on without
+        // the user (an event for a user who just left is appended and reaches nobody).
         var calls = new Func<Task>[]
         {
             () => _dispatcher.PollAsync("ghost", 0, TimeSpan.Zero).AsTask(),

@@ -211,6 +211,33 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public async Task A_user_that_times_out_in_channels_is_unsubscribed_from_each_before_Finished()
+    {
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Record(LifecycleEvent.Disconnected, "disconnected", "^room-");
+        Record(LifecycleEvent.Unsubscribed, "left", "^room-");
+        _dispatcher.On(LifecycleEvent.Finished, context =>
+        {
+            _seen.Enqueue($"finished {context.UserId} [{string.Join(",", context.MatchedChannels)}]");
+            finished.TrySetResult();
+            return default;
+        }, "^room-");
+        await _dispatcher.RegisterUserAsync("u1").Bounded();
+        await _dispatcher.SubscribeAsync("u1", "room-a").Bounded();
+        await _dispatcher.SubscribeAsync("u1", "room-b").Bounded();
+        _dispatcher.StartHeartbeat("u1", TimeSpan.Zero);
+
+        _clock.Advance(TimeSpan.FromSeconds(15));
+        await finished.Task.Bounded();
+
+        Assert.Equal(4, _seen.Count);
+        Assert.Equal("disconnected u1", _seen.First());
+        Assert.Equal(["left u1 room-a", "left u1 room-b"], _seen.Skip(1).Take(2).Order());
+        Assert.Equal("finished u1 [room-a,room-b]", _seen.Last());
+        Assert.False(_dispatcher.IsRegistered("u1"));
+    }
+
+    [Fact]
     public async Task A_Disconnected_handler_can_keep_the_user_registered()
     {
         var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -14,7 +14,7 @@ public sealed class MultiTimerTests
     public void An_entry_fires_when_it_comes_due_and_not_before()
     {
         using var timer = new MultiTimer(_clock);
-        timer.Schedule(TimeSpan.FromSeconds(10), Fire, "a");
+        timer.Reset(Entry("a"), TimeSpan.FromSeconds(10));
 
         _clock.Advance(TimeSpan.FromSeconds(9.999));
         Assert.Empty(_fired);
@@ -29,7 +29,7 @@ public sealed class MultiTimerTests
         using var timer = new MultiTimer(_clock);
         foreach (var seconds in new[] { 5, 1, 4, 2, 3 })
         {
-            timer.Schedule(TimeSpan.FromSeconds(seconds), Fire, seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            timer.Reset(Entry(seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)), TimeSpan.FromSeconds(seconds));
         }
 
         _clock.Advance(TimeSpan.FromSeconds(10));
@@ -41,8 +41,10 @@ public sealed class MultiTimerTests
     public void Resetting_moves_the_deadline_later_or_earlier()
     {
         using var timer = new MultiTimer(_clock);
-        var later = timer.Schedule(TimeSpan.FromSeconds(5), Fire, "later");
-        var earlier = timer.Schedule(TimeSpan.FromSeconds(60), Fire, "earlier");
+        var later = Entry("later");
+        var earlier = Entry("earlier");
+        timer.Reset(later, TimeSpan.FromSeconds(5));
+        timer.Reset(earlier, TimeSpan.FromSeconds(60));
 
         _clock.Advance(TimeSpan.FromSeconds(4));
         timer.Reset(later, TimeSpan.FromSeconds(5));
@@ -60,7 +62,8 @@ public sealed class MultiTimerTests
     public void A_cancelled_entry_never_fires_and_can_be_scheduled_again()
     {
         using var timer = new MultiTimer(_clock);
-        var entry = timer.Schedule(TimeSpan.FromSeconds(5), Fire, "a");
+        var entry = Entry("a");
+        timer.Reset(entry, TimeSpan.FromSeconds(5));
 
         Assert.True(timer.Cancel(entry));
         Assert.False(timer.Cancel(entry));
@@ -76,7 +79,8 @@ public sealed class MultiTimerTests
     public void A_suspended_entry_does_not_fire_and_fires_when_reset()
     {
         using var timer = new MultiTimer(_clock);
-        var entry = timer.Schedule(TimeSpan.FromSeconds(5), Fire, "a");
+        var entry = Entry("a");
+        timer.Reset(entry, TimeSpan.FromSeconds(5));
 
         Assert.True(timer.Suspend(entry));
         Assert.False(timer.Suspend(entry));
@@ -96,7 +100,8 @@ public sealed class MultiTimerTests
     public void Suspending_and_resetting_later_keeps_the_entrys_place_in_the_heap()
     {
         using var timer = new MultiTimer(_clock);
-        var entry = timer.Schedule(TimeSpan.FromSeconds(30), Fire, "poll");
+        var entry = Entry("poll");
+        timer.Reset(entry, TimeSpan.FromSeconds(30));
         for (var i = 0; i < 1_000; i++)
         {
             timer.Suspend(entry);
@@ -119,7 +124,8 @@ public sealed class MultiTimerTests
     public void A_suspended_entry_reset_earlier_fires_at_the_earlier_time()
     {
         using var timer = new MultiTimer(_clock);
-        var entry = timer.Schedule(TimeSpan.FromSeconds(90), Fire, "a");
+        var entry = Entry("a");
+        timer.Reset(entry, TimeSpan.FromSeconds(90));
 
         timer.Suspend(entry);
         timer.Reset(entry, TimeSpan.FromSeconds(15));
@@ -135,7 +141,8 @@ public sealed class MultiTimerTests
     public void A_fired_entry_fires_once()
     {
         using var timer = new MultiTimer(_clock);
-        var entry = timer.Schedule(TimeSpan.FromSeconds(1), Fire, "a");
+        var entry = Entry("a");
+        timer.Reset(entry, TimeSpan.FromSeconds(1));
 
         _clock.Advance(TimeSpan.FromMinutes(10));
 
@@ -148,10 +155,13 @@ public sealed class MultiTimerTests
     public void Cancelled_entries_do_not_pile_up_in_the_heap()
     {
         using var timer = new MultiTimer(_clock);
-        var live = timer.Schedule(TimeSpan.FromHours(1), Fire, "live");
+        var live = Entry("live");
+        timer.Reset(live, TimeSpan.FromHours(1));
         for (var i = 0; i < 10_000; i++)
         {
-            timer.Cancel(timer.Schedule(TimeSpan.FromMinutes(5), Fire, "poll"));
+            var poll = Entry("poll");
+            timer.Reset(poll, TimeSpan.FromMinutes(5));
+            timer.Cancel(poll);
         }
 
         Assert.True(timer.HeapSize < 2_100, $"the heap holds {timer.HeapSize} slots");
@@ -162,30 +172,16 @@ public sealed class MultiTimerTests
     }
 
     [Fact]
-    public void Disposing_drops_pending_entries_by_default()
+    public void Disposing_drops_pending_entries_and_refuses_new_ones()
     {
         var timer = new MultiTimer(_clock);
-        timer.Schedule(TimeSpan.FromSeconds(1), Fire, "a");
+        timer.Reset(Entry("a"), TimeSpan.FromSeconds(1));
 
         timer.Dispose();
         _clock.Advance(TimeSpan.FromSeconds(5));
 
         Assert.Empty(_fired);
-        Assert.Throws<ObjectDisposedException>(() => timer.Schedule(TimeSpan.FromSeconds(1), Fire, "b"));
-    }
-
-    [Fact]
-    public void Disposing_can_run_the_pending_entries_instead()
-    {
-        var timer = new MultiTimer(_clock);
-        timer.Schedule(TimeSpan.FromSeconds(2), Fire, "b");
-        timer.Schedule(TimeSpan.FromSeconds(1), Fire, "a");
-        var cancelled = timer.Schedule(TimeSpan.FromSeconds(1), Fire, "cancelled");
-        timer.Cancel(cancelled);
-
-        timer.Dispose(runPending: true);
-
-        Assert.Equal(["a", "b"], _fired);
+        Assert.Throws<ObjectDisposedException>(() => timer.Reset(Entry("b"), TimeSpan.FromSeconds(1)));
     }
 
     [Fact]
@@ -193,8 +189,8 @@ public sealed class MultiTimerTests
     {
         var errors = new List<Exception>();
         using var timer = new MultiTimer(_clock, errors.Add);
-        timer.Schedule(TimeSpan.FromSeconds(1), _ => throw new InvalidOperationException("boom"), null);
-        timer.Schedule(TimeSpan.FromSeconds(1), Fire, "after");
+        timer.Reset(new TimerEntry(_ => throw new InvalidOperationException("boom"), null), TimeSpan.FromSeconds(1));
+        timer.Reset(Entry("after"), TimeSpan.FromSeconds(1));
 
         _clock.Advance(TimeSpan.FromSeconds(1));
 
@@ -203,18 +199,23 @@ public sealed class MultiTimerTests
     }
 
     [Fact]
-    public async Task Callbacks_run_off_the_thread_that_scheduled_them_even_when_already_due()
+    public async Task Callbacks_run_off_the_thread_that_reset_them_even_when_already_due()
     {
         using var timer = new MultiTimer(TimeProvider.System);
-        using var insideSchedule = new ThreadLocal<bool>();
-        var ranInsideSchedule = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var insideReset = new ThreadLocal<bool>();
+        var ranInsideReset = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var entry = new TimerEntry(_ => ranInsideReset.TrySetResult(insideReset.Value), null);
 
-        insideSchedule.Value = true;
-        timer.Schedule(TimeSpan.Zero, _ => ranInsideSchedule.TrySetResult(insideSchedule.Value), null);
-        insideSchedule.Value = false;
+        insideReset.Value = true;
+        timer.Reset(entry, TimeSpan.Zero);
+        insideReset.Value = false;
 
-        Assert.False(await ranInsideSchedule.Task.WaitAsync(TestEvents.Bound));
+        Assert.False(await ranInsideReset.Task.WaitAsync(TestEvents.Bound));
     }
+
+    // An entry as the dispatcher makes them (a user's heartbeat, a poll's deadline): created once,
+    // then reset, suspended and cancelled on the timer.
+    private TimerEntry Entry(string name) => new(Fire, name);
 
     private void Fire(object? state) => _fired.Enqueue((string)state!);
 }

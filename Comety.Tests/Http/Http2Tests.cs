@@ -42,4 +42,26 @@ public sealed class Http2Tests
         Assert.Equal(HttpVersion.Version20, response.Version);
         Assert.Equal([seq!.Value], answer.Sequences);
     }
+
+    [Fact]
+    public async Task A_stream_delivers_over_HTTP_2()
+    {
+        await using var host = await TestHost.StartAsync(new TestHostOptions
+        {
+            ConfigureServices = services => services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2)),
+        }).Bounded();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+        client.DefaultRequestVersion = HttpVersion.Version20;
+        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+
+        var (stream, _) = await EventStreamReader.OpenAsync(client, "confirm=0");
+        await using var __ = stream;
+        await host.WaitUntilPollsWaitAsync();
+        var seq = await host.Dispatcher.BroadcastAsync("Chat", Args("message")).Bounded();
+        var events = await stream.EventsAsync(1);
+
+        Assert.Equal(HttpVersion.Version20, stream.Response.Version);
+        Assert.Equal([seq!.Value], events.Select(e => e.Seq));
+    }
 }

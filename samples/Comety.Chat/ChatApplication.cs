@@ -1,4 +1,5 @@
 using Comety.Chat.Chat;
+using Comety.Chat.Controllers;
 
 namespace Comety.Chat;
 
@@ -33,6 +34,7 @@ public static class ChatApplication
         app.UseRouting();
         app.UseSession();
         app.MapControllers();
+        app.MapComety<ChatUpdatesController>("chat/updates");
         return app;
     }
 }

@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Comety.Chat.Controllers;
 
-/// <summary>The chat's updates URL: the user is the one this browser session joined a room as.</summary>
-[Route("chat/updates")]
+/// <summary>
+/// The chat's updates URL, mapped with <c>app.MapComety&lt;ChatUpdatesController&gt;("chat/updates")</c>:
+/// the user is the one this browser session joined a room as.
+/// </summary>
 public sealed class ChatUpdatesController(RoomStore rooms) : CometyController
 {
     protected override string? GetUserId() => HttpContext.Session.GetString(ChatSession.UserId);
