@@ -19,8 +19,11 @@ namespace Comety;
 /// </remarks>
 public sealed partial class CometyDispatcher : IDisposable
 {
-    /// <summary>The sender of the events the dispatcher posts itself, such as <c>register-user</c> (PROTOCOL.md names it).</summary>
-    internal const string SenderName = "Comety.Dispatcher";
+    /// <summary>
+    /// The sender of the events the dispatcher posts itself, such as <c>register-user</c>
+    /// (PROTOCOL.md names it): compare an event's <see cref="CometyEvent.Sender"/> with it to tell them from the application's.
+    /// </summary>
+    public const string SenderName = "Comety.Dispatcher";
 
     private const int DeliveryBatchSize = 256;
 
@@ -98,8 +101,11 @@ public sealed partial class CometyDispatcher : IDisposable
     /// <summary>Gets the dispatcher's settings.</summary>
     public DispatcherOptions Options => _options;
 
-    /// <summary>Gets the clock the dispatcher keeps time with; for tests of how it was built.</summary>
-    internal TimeProvider TimeProvider => _timeProvider;
+    /// <summary>
+    /// Gets the clock the dispatcher keeps time with: poll timeouts, heartbeats and retention. An
+    /// adapter that waits by itself (the streams of <c>CometyController</c>) measures with it too.
+    /// </summary>
+    public TimeProvider TimeProvider => _timeProvider;
 
     /// <summary>Gets the highest sequence number issued so far.</summary>
     public long LastSequence => _log.LastSequence;
