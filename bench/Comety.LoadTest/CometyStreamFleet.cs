@@ -69,7 +69,6 @@ internal sealed class CometyStreamFleet : Fleet
     private long _deliberateCuts;
     private long _problems;
     private long _keepAlives;
-    private long _openingsWithoutPosition;
 
     /// <param name="server">The Comety load-test server's base address (an IP address, not a name).</param>
     /// <param name="book">Where every client records its ticks.</param>
@@ -95,7 +94,7 @@ internal sealed class CometyStreamFleet : Fleet
     public string? FirstFailure => Volatile.Read(ref _firstFailure);
 
     public override string Report => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"streams: {Interlocked.Read(ref _opened):N0} opened, {Interlocked.Read(ref _ended):N0} ended by the server (comety-end), {Interlocked.Read(ref _deliberateCuts):N0} cut on purpose, {Interlocked.Read(ref _cuts):N0} cut otherwise, {Interlocked.Read(ref _problems):N0} comety-problem; {Interlocked.Read(ref _keepAlives):N0} keep-alives; {Interlocked.Read(ref _openingsWithoutPosition):N0} openings without a position; {Failures} failures{(FirstFailure is { } first ? ", the first: " + first : "")}");
+        $"streams: {Interlocked.Read(ref _opened):N0} opened, {Interlocked.Read(ref _ended):N0} ended by the server (comety-end), {Interlocked.Read(ref _deliberateCuts):N0} cut on purpose, {Interlocked.Read(ref _cuts):N0} cut otherwise, {Interlocked.Read(ref _problems):N0} comety-problem; {Interlocked.Read(ref _keepAlives):N0} keep-alives; {Failures} failures{(FirstFailure is { } first ? ", the first: " + first : "")}");
 
     public override async Task ConnectAsync(int count, int concurrency, CancellationToken cancellationToken)
     {
@@ -200,7 +199,7 @@ internal sealed class CometyStreamFleet : Fleet
         private long _cutAt;
         private long _silenceLimit = SecondsToTicks(2 * DefaultKeepAliveSeconds + 5);
 
-        /// <summary>The last event handled (or the position a stream opened at); -1 for none yet.</summary>
+        /// <summary>The last event handled (or the <c>lastId</c> of the last <c>comety-end</c>); -1 for none yet.</summary>
         private long _position = -1;
 
         /// <summary>The position the current stream was asked to start from, -1 for none.</summary>
@@ -425,21 +424,8 @@ internal sealed class CometyStreamFleet : Fleet
             }
             else if (type.SequenceEqual("comety-stream"u8))
             {
-                var (position, keepAlive) = ReadOpening(data);
-                if (position < 0)
-                {
-                    // PROTOCOL.md has the opening state its position; without one the client keeps its own.
-                    Interlocked.Increment(ref fleet._openingsWithoutPosition);
-                }
-                else if (_requested >= 0 && position != _requested)
-                {
-                    throw new InvalidDataException($"The stream opened at {position}, asked for {_requested}.");
-                }
-                else
-                {
-                    _position = position;
-                }
-
+                // The opening states no position: the client knows its own (PROTOCOL.md).
+                var keepAlive = ReadKeepAlive(data);
                 Volatile.Write(ref _silenceLimit, SecondsToTicks((2 * keepAlive) + 5));
                 _open = true;
                 Interlocked.Increment(ref fleet._opened);
@@ -536,33 +522,28 @@ internal sealed class CometyStreamFleet : Fleet
             Expect(reader.Read() && reader.TokenType == JsonTokenType.EndArray);
         }
 
-        private static (long Position, double KeepAlive) ReadOpening(ReadOnlySpan<byte> json)
+        /// <summary>The opening message's <c>keepAlive</c>, in seconds.</summary>
+        private static double ReadKeepAlive(ReadOnlySpan<byte> json)
         {
             var reader = new Utf8JsonReader(json);
-            long position = -1;
             var keepAlive = DefaultKeepAliveSeconds;
             Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("position"u8))
+                var isKeepAlive = reader.ValueTextEquals("keepAlive"u8);
+                reader.Read();
+                if (isKeepAlive)
                 {
-                    reader.Read();
-                    position = reader.GetInt64();
-                }
-                else if (reader.ValueTextEquals("keepAlive"u8))
-                {
-                    reader.Read();
                     keepAlive = reader.GetDouble();
                 }
                 else
                 {
-                    reader.Read();
                     reader.Skip();
                 }
             }
 
             Expect(keepAlive > 0);
-            return (position, keepAlive);
+            return keepAlive;
         }
 
         private static long ReadNumber(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name)
