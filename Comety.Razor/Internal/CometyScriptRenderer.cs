@@ -20,6 +20,11 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
     public const string ScriptPath = "/_content/Comety.Razor/comety.js";
     public const string JQueryPath = "/_content/Comety.Razor/lib/jquery/dist/jquery.min.js";
 
+    /// <summary>The transport comety.js uses when none is given.</summary>
+    public const string DefaultTransport = "auto";
+
+    private static readonly string[] Transports = [DefaultTransport, "stream", "poll"];
+
     /// <summary>
     /// Checks every setting, then renders. The page's first poll resumes from its position: the
     /// one given (read with the page's data), or the dispatcher's last sequence number now.
@@ -29,6 +34,7 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         var jqueryName = JavaScriptIdentifier.Validate(settings.JQueryName, "jquery-name");
         var apiName = ValidateApiName(settings.ApiName, jqueryName, "api-name");
         var timeout = ValidateTimeout(settings.TimeoutSeconds ?? options.Value.ClientTimeout.TotalSeconds, options.Value.MaxClientTimeout);
+        var transport = ValidateTransport(CometyScriptSettings.Given(settings.Transport), "transport");
 
         if (settings.RenderApi && string.IsNullOrEmpty(settings.Url))
         {
@@ -80,7 +86,7 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
             // typeof, not the bare name: without jQuery the bare name is a ReferenceError that hides
             // comety.js's own message, and window[name] would miss a top-level let or const.
             content.AppendHtml(External(settings.Nonce, pathBase.Add(ScriptPath)));
-            content.AppendHtml(Inline(settings.Nonce, $"var {apiName} = Comety.create(typeof {jqueryName} === \"undefined\" ? undefined : {jqueryName}, {Settings(httpContext, settings, apiName, timeout, confirm)});"));
+            content.AppendHtml(Inline(settings.Nonce, $"var {apiName} = Comety.create(typeof {jqueryName} === \"undefined\" ? undefined : {jqueryName}, {Settings(httpContext, settings, apiName, timeout, transport, confirm)});"));
         }
 
         return Task.FromResult<IHtmlContent>(content);
@@ -108,13 +114,32 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         return timeout;
     }
 
-    private string Settings(HttpContext httpContext, CometyScriptSettings settings, string apiName, double timeout, long? confirm)
+    // One of the three names comety.js knows, checked here so that a typo fails as the page renders
+    // rather than in the browser, where startUpdates would refuse it.
+    private static string ValidateTransport(string? transport, string attribute)
+    {
+        if (transport is null)
+        {
+            return DefaultTransport;
+        }
+
+        return Array.IndexOf(Transports, transport) >= 0
+            ? transport
+            : throw new ArgumentException($"'{transport}' is not a transport for {attribute}: use 'auto' (stream, and long-poll where streams do not get through), 'stream' or 'poll'.", attribute);
+    }
+
+    private string Settings(HttpContext httpContext, CometyScriptSettings settings, string apiName, double timeout, string transport, long? confirm)
     {
         var json = new StringBuilder("{");
         json.Append("\"name\": \"").Append(apiName).Append('"');
         json.Append(", \"url\": \"").Append(javaScriptEncoder.Encode(settings.Url!)).Append('"');
         json.Append(", \"timeout\": ").Append(timeout.ToString("R", CultureInfo.InvariantCulture));
         json.Append(", \"autoStart\": ").Append(settings.AutoStart ? "true" : "false");
+        if (transport != DefaultTransport)
+        {
+            // One of three fixed names (validated above): nothing to encode.
+            json.Append(", \"transport\": \"").Append(transport).Append('"');
+        }
         if (confirm is not null)
         {
             json.Append(", \"confirm\": ").Append(confirm.Value.ToString(CultureInfo.InvariantCulture));

@@ -27,6 +27,9 @@ internal sealed class CometyScriptSettings
 
     public string? Nonce { get; set; }
 
+    /// <summary>How the page receives events: <c>auto</c>, <c>stream</c> or <c>poll</c>; <c>auto</c> when null.</summary>
+    public string? Transport { get; set; }
+
     /// <summary>The page's position, read with its data; read at render when null.</summary>
     public long? ResumeAfter { get; set; }
 

@@ -33,6 +33,7 @@ public sealed class CometyScriptTagHelper : TagHelper
     private const string ResumeAfterAttribute = "resume-after";
     private const string ConfirmUserAttribute = "confirm-user";
     private const string DispatcherAttribute = "dispatcher";
+    private const string TransportAttribute = "transport";
 
     private readonly CometyScriptRenderer _renderer;
     private readonly IUrlHelperFactory _urlHelperFactory;
@@ -120,6 +121,14 @@ public sealed class CometyScriptTagHelper : TagHelper
     [HtmlAttributeName(DispatcherAttribute)]
     public CometyDispatcher? Dispatcher { get; set; }
 
+    /// <summary>
+    /// Gets or sets how the page receives events: <c>auto</c> (the default) streams them on one
+    /// response and long-polls where streams do not get through, <c>stream</c> only streams,
+    /// <c>poll</c> only long-polls. Any other value fails as the element renders.
+    /// </summary>
+    [HtmlAttributeName(TransportAttribute)]
+    public string? Transport { get; set; }
+
     /// <summary>Gets or sets the view context; Razor sets it.</summary>
     [ViewContext]
     [HtmlAttributeNotBound]
@@ -140,6 +149,7 @@ public sealed class CometyScriptTagHelper : TagHelper
             Url = UpdatesUrl(),
             TimeoutSeconds = Timeout,
             Nonce = Nonce,
+            Transport = Transport,
             ResumeAfter = ResumeAfter,
             Dispatcher = Dispatcher,
         };

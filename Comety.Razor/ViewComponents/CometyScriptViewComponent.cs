@@ -37,6 +37,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
     /// <param name="nonce">The Content-Security-Policy nonce of every rendered script element.</param>
     /// <param name="resumeAfter">The page's position, <see cref="CometyDispatcher.LastSequence"/> read with the page's data; read at render when <see langword="null"/>.</param>
     /// <param name="dispatcher">The dispatcher the position is read from; the one <c>AddComety</c> registers by default.</param>
+    /// <param name="transport">How the page receives events: <c>auto</c> (the default), <c>stream</c> or <c>poll</c>.</param>
     /// <returns>The script elements.</returns>
     public async Task<IViewComponentResult> InvokeAsync(
         string? url = null,
@@ -52,7 +53,8 @@ public sealed class CometyScriptViewComponent : ViewComponent
         bool includeJquery = false,
         string? nonce = null,
         long? resumeAfter = null,
-        CometyDispatcher? dispatcher = null)
+        CometyDispatcher? dispatcher = null,
+        string? transport = null)
     {
         var settings = new CometyScriptSettings
         {
@@ -65,6 +67,7 @@ public sealed class CometyScriptViewComponent : ViewComponent
             Url = UpdatesUrl(url, controller, action, routeValues),
             TimeoutSeconds = timeout,
             Nonce = nonce,
+            Transport = transport,
             ResumeAfter = resumeAfter,
             Dispatcher = dispatcher,
         };

@@ -1,5 +1,5 @@
 /*!
- * Comety browser API: server events over HTTP long polling.
+ * Comety browser API: server events over an HTTP stream (Server-Sent Events) or long polling.
  * Licensed under the Apache License, Version 2.0. Works with jQuery 3.x and 4.x.
  *
  * Comety.create(jQuery, settings) returns the API that <comety-script> puts in a page variable
@@ -7,6 +7,96 @@
  */
 (function (window) {
     'use strict';
+
+    // The transports a page may ask for (PROTOCOL.md, "What the script does").
+    var transports = ['auto', 'stream', 'poll'];
+
+    // Whether this browser can read a response as it arrives: fetch, a readable body, a decoder for
+    // its bytes, and a way to abort it.
+    function canStream() {
+        return typeof window.fetch === 'function' && typeof window.AbortController === 'function'
+            && typeof window.TextDecoder === 'function' && typeof window.ReadableStream === 'function';
+    }
+
+    // Reads a text/event-stream as the HTML standard interprets one (9.2.6): lines end with CRLF, LF
+    // or CR; a line that starts with ':' is a comment; 'field: value' lines (one space after the colon
+    // dropped) set `event`, append to `data` (joined with LF), set `id` (unless it holds NUL) and
+    // `retry` (digits only); a blank line dispatches the message, when it has data. push(text) takes
+    // the text decoded so far, however the network cut it, and returns the messages it completed; a
+    // line or message cut across two pieces waits for the rest.
+    function createEventStreamParser() {
+        var line = '';
+        var skipNewline = false;
+        var data = '';
+        var type = '';
+        var parser = { lastEventId: '', retry: null };
+
+        function take(text, messages) {
+            if (text === '') {
+                if (data !== '') {
+                    messages.push({ type: type || 'message', data: data.slice(0, -1), lastEventId: parser.lastEventId });
+                }
+                data = '';
+                type = '';
+                return;
+            }
+            if (text.charAt(0) === ':') {
+                return;
+            }
+            var colon = text.indexOf(':');
+            var field = colon < 0 ? text : text.substring(0, colon);
+            var value = colon < 0 ? '' : text.substring(colon + 1);
+            if (value.charAt(0) === ' ') {
+                value = value.substring(1);
+            }
+            if (field === 'event') {
+                type = value;
+            } else if (field === 'data') {
+                data += value + '\n';
+            } else if (field === 'id') {
+                if (value.indexOf('\u0000') < 0) {
+                    parser.lastEventId = value;
+                }
+            } else if (field === 'retry') {
+                if (/^[0-9]+$/.test(value)) {
+                    parser.retry = parseInt(value, 10);
+                }
+            }
+            // Any other field is ignored, as the standard says.
+        }
+
+        parser.push = function (text) {
+            var messages = [];
+            var start = 0;
+            if (text.length === 0) {
+                return messages;
+            }
+            // The piece before ended with CR: an LF that starts this one ends the same line.
+            if (skipNewline && text.charCodeAt(0) === 10) {
+                start = 1;
+            }
+            skipNewline = false;
+            for (var i = start; i < text.length; i++) {
+                var c = text.charCodeAt(i);
+                if (c !== 10 && c !== 13) {
+                    continue;
+                }
+                take(line + text.substring(start, i), messages);
+                line = '';
+                if (c === 13) {
+                    if (i + 1 === text.length) {
+                        skipNewline = true;
+                    } else if (text.charCodeAt(i + 1) === 10) {
+                        i++;
+                    }
+                }
+                start = i + 1;
+            }
+            line += text.substring(start);
+            return messages;
+        };
+        return parser;
+    }
 
     function create($, settings) {
         if (!$ || typeof $.ajax !== 'function') {
@@ -26,6 +116,16 @@
         var pending = null;
         var retryTimer = null;
         var retryDelay = 0;
+        // The stream being read, if any: { abort: function }.
+        var streaming = null;
+        // Set when `auto` found that streams do not get through (or that the server speaks only
+        // version 1): the page long-polls for the rest of its life.
+        var pollOnly = false;
+        // Set once a stream of this page opened: from then on a stream that fails is retried, not
+        // given up for polls (the network let one through; an outage is no reason to stop streaming).
+        var streamWorked = false;
+        // Set when a cut stream was resumed at once: if the next one fails too, the backoff takes over.
+        var resumedAtOnce = false;
 
         function log(level, message, detail) {
             if (window.console && typeof window.console[level] === 'function') {
@@ -83,6 +183,21 @@
                 advice);
         }
 
+        // Removes the tab's reload mark: updates work again, so later trouble may reload the page once more.
+        function clearReloadMark(loopParams) {
+            if (running === null || reloading) {
+                return;
+            }
+            var storage = tabStorage();
+            try {
+                if (storage) {
+                    storage.removeItem(reloadMarkKey(loopParams.url));
+                }
+            } catch (e) {
+                // Nothing to remove where storage is refused.
+            }
+        }
+
         // The `reason` member of a problem+json answer (PROTOCOL.md), or null.
         function problemReason(jqXHR) {
             var body = jqXHR.responseJSON;
@@ -125,7 +240,13 @@
             // Milliseconds (not seconds, unlike timeout) before the first retry after a network or
             // server error; the delay doubles after each failure up to maxRetryDelay, also in milliseconds.
             retryDelay: 1000,
-            maxRetryDelay: 30000
+            maxRetryDelay: 30000,
+            // 'auto' streams and falls back to long polling where streams do not get through;
+            // 'stream' only streams; 'poll' only long-polls (PROTOCOL.md, "What the script does").
+            transport: settings.transport || 'auto',
+            // Milliseconds a new stream may take to deliver its first byte; a proxy that buffers whole
+            // responses delivers none, and 'auto' then long-polls instead.
+            streamOpenTimeout: 4000
         };
 
         // Seconds since the previous response (or since the timing snippet ran, for the first poll).
@@ -141,7 +262,8 @@
             return Math.max(0, (Date.now() - since) / 1000);
         }
 
-        function poll(loopParams, run) {
+        // The query of a poll, and of a stream (a version 1 server answers it as a poll).
+        function queryOf(loopParams) {
             var query = { timeout: loopParams.timeout };
             if (confirm !== null) {
                 query.confirm = confirm;
@@ -150,11 +272,23 @@
             if (elapsed !== null) {
                 query.elapsed = elapsed.toFixed(3);
             }
+            return query;
+        }
 
+        // The next request of the loop: a stream where the transport allows one, else a poll.
+        function next(loopParams, run) {
+            if (loopParams.transport === 'stream' || (loopParams.transport === 'auto' && !pollOnly && canStream())) {
+                stream(loopParams, run);
+            } else {
+                poll(loopParams, run);
+            }
+        }
+
+        function poll(loopParams, run) {
             pending = $.ajax({
                 url: loopParams.url,
                 type: 'GET',
-                data: query,
+                data: queryOf(loopParams),
                 dataType: 'json',
                 cache: false,
                 timeout: loopParams.timeout * 1000
@@ -176,17 +310,22 @@
             });
         }
 
+        // Hands events to the handler; returns how many it consumed (0 when it threw).
+        function consume(loopParams, events) {
+            var consumed;
+            try {
+                consumed = loopParams.handler(events, loopParams);
+            } catch (e) {
+                log('error', 'the handler failed; updates stop', e);
+                consumed = 0;
+            }
+            return typeof consumed === 'number' && isFinite(consumed) ? Math.floor(consumed) : 0;
+        }
+
         function received(loopParams, run, response) {
             var events = response.events;
             if (events && events.length) {
-                var consumed;
-                try {
-                    consumed = loopParams.handler(events, loopParams);
-                } catch (e) {
-                    log('error', 'the handler failed; updates stop', e);
-                    consumed = 0;
-                }
-                consumed = typeof consumed === 'number' && isFinite(consumed) ? Math.floor(consumed) : 0;
+                var consumed = consume(loopParams, events);
                 if (consumed >= events.length) {
                     confirm = response.lastId;
                 } else if (consumed > 0) {
@@ -203,7 +342,7 @@
                 confirm = response.lastId;
             }
             if (run === generation) {
-                poll(loopParams, run);
+                next(loopParams, run);
             }
         }
 
@@ -229,9 +368,313 @@
             retryTimer = window.setTimeout(function () {
                 retryTimer = null;
                 if (run === generation) {
-                    poll(loopParams, run);
+                    next(loopParams, run);
                 }
             }, retryDelay);
+        }
+
+        // What the error handler gets for a stream's failure: the parts of a jqXHR that error
+        // handlers read, so that one written for polls works unchanged.
+        function failure(status, statusText, text, headers) {
+            var json;
+            if (text) {
+                try {
+                    json = JSON.parse(text);
+                } catch (e) {
+                    json = undefined;
+                }
+            }
+            return {
+                readyState: 4,
+                status: status,
+                statusText: statusText,
+                responseText: text,
+                responseJSON: json,
+                getResponseHeader: function (header) {
+                    return headers ? headers.get(header) : null;
+                },
+                getAllResponseHeaders: function () {
+                    var all = '';
+                    if (headers) {
+                        headers.forEach(function (value, header) {
+                            all += header + ': ' + value + '\r\n';
+                        });
+                    }
+                    return all;
+                }
+            };
+        }
+
+        // Streams with fetch and a readable body rather than EventSource: fetch reads the version 1
+        // status and problem+json body (its `reason`) of an answer refused before the stream starts,
+        // so that a 403 or a 409 reaches the same errorHandler as a poll's, where EventSource only
+        // raises a bare 'error' and reconnects by itself; fetch sends Accept and Last-Event-ID as the
+        // script chooses (the position the handler reached, not merely the last id received), reads a
+        // version 1 server's JSON answer, and aborts at once when the handler or the page stops.
+        function stream(loopParams, run) {
+            var controller = new window.AbortController();
+            var current = {};
+            var opened = false;
+            var bytes = false;
+            var openTimer = null;
+            var silenceTimer = null;
+            var silence = null;
+            var headers = { Accept: 'text/event-stream' };
+            if (confirm !== null) {
+                headers['Last-Event-ID'] = String(confirm);
+            }
+            var url = loopParams.url + (String(loopParams.url).indexOf('?') >= 0 ? '&' : '?') + $.param(queryOf(loopParams));
+
+            function live() {
+                return run === generation && streaming === current;
+            }
+
+            // Ends this stream: its timers, and the response, which the server sees abandoned.
+            function end() {
+                if (streaming === current) {
+                    streaming = null;
+                }
+                if (openTimer !== null) {
+                    window.clearTimeout(openTimer);
+                    openTimer = null;
+                }
+                if (silenceTimer !== null) {
+                    window.clearTimeout(silenceTimer);
+                    silenceTimer = null;
+                }
+                controller.abort();
+            }
+
+            // No byte came: in `auto`, before any stream of this page worked, the network (a proxy
+            // that buffers, a firewall) does not let streams through, so the page long-polls from
+            // now on, from the same position. Otherwise it is a failure like a poll's.
+            function notOpened(textStatus, why) {
+                end();
+                if (loopParams.transport === 'auto' && !streamWorked) {
+                    pollOnly = true;
+                    log('info', 'streaming did not get through (' + why + '); long polling from now on.');
+                    poll(loopParams, run);
+                    return;
+                }
+                failed(loopParams, run, failure(0, textStatus, '', null), textStatus, why);
+            }
+
+            // The stream stopped without its end: resumed at once from the position, and with the
+            // backoff when the one after that fails as well.
+            function cut(why) {
+                end();
+                if (!opened) {
+                    notOpened('error', why);
+                } else if (!resumedAtOnce) {
+                    resumedAtOnce = true;
+                    next(loopParams, run);
+                } else {
+                    failed(loopParams, run, failure(0, 'error', '', null), 'error', why);
+                }
+            }
+
+            // Bytes got through: the stream is alive (and a quiet one is watched for being lost).
+            function arrived() {
+                bytes = true;
+                lastResponseAt = Date.now();
+                if (openTimer !== null) {
+                    window.clearTimeout(openTimer);
+                    openTimer = null;
+                }
+                if (opened) {
+                    resumedAtOnce = false;
+                    watch();
+                }
+            }
+
+            // Twice the server's keep-alive interval without a byte: the connection is gone even if
+            // nothing said so (a sleeping laptop, a dropped route), so the page resumes.
+            function watch() {
+                if (silenceTimer !== null) {
+                    window.clearTimeout(silenceTimer);
+                }
+                silenceTimer = silence === null ? null : window.setTimeout(function () {
+                    silenceTimer = null;
+                    if (live()) {
+                        cut('no byte for ' + (silence / 1000) + ' s');
+                    }
+                }, silence);
+            }
+
+            // The handler got events and the loop goes on: updates work.
+            function progressed() {
+                resumedAtOnce = false;
+                retryDelay = 0;
+                clearReloadMark(loopParams);
+            }
+
+            // Hands events that arrived together to the handler; returns whether to read on.
+            function handOver(events) {
+                var consumed = consume(loopParams, events);
+                if (consumed > 0) {
+                    confirm = events[Math.min(consumed, events.length) - 1][2];
+                }
+                if (run !== generation) {
+                    // The handler stopped or restarted updates itself.
+                    return false;
+                }
+                if (consumed <= 0) {
+                    api.stopUpdates();
+                    return false;
+                }
+                progressed();
+                if (consumed < events.length) {
+                    // The rest comes again on a new stream from the last consumed event.
+                    end();
+                    next(loopParams, run);
+                    return false;
+                }
+                return true;
+            }
+
+            function parsed(message) {
+                try {
+                    return JSON.parse(message.data);
+                } catch (e) {
+                    return undefined;
+                }
+            }
+
+            // Acts on the messages of one read; returns whether to read on.
+            function deliver(messages) {
+                var events = [];
+                for (var i = 0; i < messages.length; i++) {
+                    var message = messages[i];
+                    var data = parsed(message);
+                    if (message.type === 'message') {
+                        if (!Array.isArray(data) || data.length < 3 || typeof data[2] !== 'number') {
+                            end();
+                            failed(loopParams, run, failure(0, 'parsererror', '', null), 'parsererror', 'not an event: ' + message.data);
+                            return false;
+                        }
+                        events.push(data);
+                        continue;
+                    }
+                    // Events before a message of the stream's own go to the handler first.
+                    if (events.length && !handOver(events)) {
+                        return false;
+                    }
+                    events = [];
+                    if (message.type === 'comety-stream') {
+                        opened = true;
+                        streamWorked = true;
+                        retryDelay = 0;
+                        silence = data && typeof data.keepAlive === 'number' && data.keepAlive > 0 ? 2000 * data.keepAlive : null;
+                        watch();
+                    } else if (message.type === 'comety-end') {
+                        // Every event received was consumed (else the stream would have ended before).
+                        if (data && typeof data.lastId === 'number') {
+                            confirm = data.lastId;
+                        }
+                        progressed();
+                        end();
+                        next(loopParams, run);
+                        return false;
+                    } else if (message.type === 'comety-problem') {
+                        // As the same status of a poll: the problem is the body a poll would get.
+                        end();
+                        var status = data && typeof data.status === 'number' ? data.status : 500;
+                        failed(loopParams, run, failure(status, (data && data.title) || 'error', message.data, null), 'error', (data && data.title) || '');
+                        return false;
+                    }
+                    // A message type of a later version: ignored.
+                }
+                return !events.length || handOver(events);
+            }
+
+            // An answer that is not a stream: a version 1 server's poll answer, or a refusal.
+            function answered(response, text) {
+                end();
+                var type = (response.headers.get('Content-Type') || '').toLowerCase();
+                if (!response.ok) {
+                    failed(loopParams, run, failure(response.status, response.statusText, text, response.headers), 'error', response.statusText);
+                    return;
+                }
+                var body;
+                try {
+                    body = JSON.parse(text);
+                } catch (e) {
+                    failed(loopParams, run, failure(response.status, response.statusText, text, response.headers), 'parsererror', e);
+                    return;
+                }
+                if (loopParams.transport === 'auto' && type.indexOf('application/json') === 0) {
+                    pollOnly = true;
+                    log('info', 'the server answered a stream with a poll (protocol version 1); long polling from now on.');
+                }
+                lastResponseAt = Date.now();
+                retryDelay = 0;
+                received(loopParams, run, body || {});
+                clearReloadMark(loopParams);
+            }
+
+            function read(response) {
+                var reader = response.body.getReader();
+                var decoder = new window.TextDecoder('utf-8');
+                var parser = createEventStreamParser();
+                function step() {
+                    return reader.read().then(function (chunk) {
+                        if (!live()) {
+                            return undefined;
+                        }
+                        if (chunk.done) {
+                            // A message without its blank line is incomplete, and dropped.
+                            cut('the stream ended');
+                            return undefined;
+                        }
+                        if (!chunk.value || !chunk.value.length) {
+                            return step();
+                        }
+                        arrived();
+                        return deliver(parser.push(decoder.decode(chunk.value, { stream: true }))) ? step() : undefined;
+                    });
+                }
+                return step();
+            }
+
+            streaming = current;
+            current.abort = end;
+            openTimer = window.setTimeout(function () {
+                openTimer = null;
+                if (live() && !bytes) {
+                    notOpened('timeout', 'no byte within ' + loopParams.streamOpenTimeout + ' ms');
+                }
+            }, loopParams.streamOpenTimeout);
+            window.fetch(url, {
+                method: 'GET',
+                headers: headers,
+                credentials: 'same-origin',
+                cache: 'no-store',
+                signal: controller.signal
+            }).then(function (response) {
+                if (!live()) {
+                    return undefined;
+                }
+                var type = (response.headers.get('Content-Type') || '').toLowerCase();
+                if (response.ok && type.indexOf('text/event-stream') === 0 && response.body) {
+                    return read(response);
+                }
+                return response.text().then(function (text) {
+                    if (live()) {
+                        answered(response, text);
+                    }
+                });
+            }).then(null, function (error) {
+                // A network failure (or an abort of ours, which is no longer live).
+                if (!live()) {
+                    return;
+                }
+                var why = error && error.message ? error.message : String(error);
+                if (bytes) {
+                    cut(why);
+                } else {
+                    notOpened('error', why);
+                }
+            });
         }
 
         // Starts the poll loop with the defaults, overridden by `overrides` for this loop only.
@@ -241,19 +684,31 @@
             if (!loopParams.url) {
                 throw new Error('Comety: no updates URL (defaults.url).');
             }
+            if (transports.indexOf(loopParams.transport) < 0) {
+                throw new Error('Comety: transport is \'' + loopParams.transport + '\', but it must be \'auto\', \'stream\' or \'poll\'.');
+            }
+            if (loopParams.transport === 'stream' && !canStream()) {
+                throw new Error('Comety: transport \'stream\' needs fetch with a readable body, which this browser lacks; use \'auto\' to long-poll here.');
+            }
             running = loopParams;
             retryDelay = 0;
-            poll(loopParams, generation);
+            resumedAtOnce = false;
+            next(loopParams, generation);
             return loopParams;
         };
 
-        // Stops the poll loop; a poll in flight is abandoned (the server keeps its events).
+        // Stops the loop; a poll in flight or an open stream is abandoned (the server keeps its events).
         api.stopUpdates = function () {
             generation++;
             running = null;
             if (retryTimer !== null) {
                 window.clearTimeout(retryTimer);
                 retryTimer = null;
+            }
+            if (streaming !== null) {
+                var open = streaming;
+                streaming = null;
+                open.abort();
             }
             if (pending !== null) {
                 var request = pending;
@@ -326,20 +781,16 @@
         // stopped the loop) shows the page works: its reload mark goes, so that later trouble may
         // reload it once again. jQuery's global ajaxSuccess comes after the poll's own callbacks, so
         // the handler has decided by then. (With jQuery's global events turned off the mark stays,
-        // and later trouble in this tab stops the page instead of reloading it: never a loop.)
+        // and later trouble in this tab stops the page instead of reloading it: never a loop.) A stream
+        // is read with fetch, which raises no ajaxSuccess: it removes the mark itself once its handler
+        // consumed events or it ended well (not when it merely opened: the events that made the page
+        // reload itself may be on their way, and the handler decides about them first).
         $(window.document).on('ajaxSuccess', function (event, jqXHR, ajaxSettings) {
             if (running === null || reloading || !ajaxSettings || ajaxSettings.type !== 'GET'
                 || String(ajaxSettings.url).split('?')[0] !== String(running.url).split('?')[0]) {
                 return;
             }
-            var storage = tabStorage();
-            try {
-                if (storage) {
-                    storage.removeItem(reloadMarkKey(running.url));
-                }
-            } catch (e) {
-                // Nothing to remove where storage is refused.
-            }
+            clearReloadMark(running);
         });
         if (settings.autoStart) {
             $(function () {
@@ -350,5 +801,5 @@
         return api;
     }
 
-    window.Comety = { create: create, protocolVersion: 1 };
+    window.Comety = { create: create, protocolVersion: 2 };
 })(window);

@@ -14,7 +14,8 @@ public sealed class ResilienceTests(BrowserFixture browser)
     {
         await using var host = await TestHost.StartAsync();
         await using var page = await browser.OpenAsync(host);
-        await page.OpenAsync("ann");
+        // Polls: each is a new request that the outage refuses (StreamingTests cuts a stream).
+        await page.OpenAsync("ann", more: PollOnly);
         var before = await host.Dispatcher.BroadcastAsync("server", Args("before")).Bounded();
         await page.WaitForReceivedAsync(1);
 
@@ -80,7 +81,8 @@ public sealed class ResilienceTests(BrowserFixture browser)
                 await route.FulfillAsync(new RouteFulfillOptions { Response = response });
             }
         }).Bounded();
-        await page.OpenAsync("ann");
+        // A poll's answer is one JSON body that the route can hold back whole.
+        await page.OpenAsync("ann", more: PollOnly);
 
         long?[] posted =
         [
@@ -99,6 +101,8 @@ public sealed class ResilienceTests(BrowserFixture browser)
         Assert.Equal(posted, (await page.ReceivedAsync()).Select(e => (long?)e.Sequence));
         Assert.Equal([0], await page.ErrorStatusesAsync());
     }
+
+    private static readonly Dictionary<string, string?> PollOnly = new() { ["transport"] = "poll" };
 
     private static List<long> EventsOf(string pollResponse)
     {

@@ -7,8 +7,10 @@ namespace Comety.Tests.Browser;
 [Trait("Category", "Browser")]
 public sealed class StoppingTests(BrowserFixture browser)
 {
-    [Fact]
-    public async Task Stop_updates_releases_the_waiting_poll_and_the_page_polls_and_receives_no_more()
+    [Theory]
+    [InlineData("poll", "PollAbandoned")]
+    [InlineData("auto", "StreamAbandoned")]
+    public async Task Stop_updates_releases_the_waiting_poll_or_stream_and_the_page_polls_and_receives_no_more(string transport, string abandoned)
     {
         await using var host = await TestHost.StartAsync();
         await using var page = await browser.OpenAsync(host);
@@ -16,7 +18,7 @@ public sealed class StoppingTests(BrowserFixture browser)
         // The page's timers run on a clock the test moves: "no further poll" is proven by running
         // every timer the script could have set, not by waiting on the wall clock.
         await page.Page.Clock.InstallAsync().Bounded();
-        await page.OpenAsync("ann");
+        await page.OpenAsync("ann", more: new Dictionary<string, string?> { ["transport"] = transport });
         await BrowserWait.UntilAsync(() => host.Dispatcher.WaitingPollCount == 1, "the page's poll to wait at the server");
 
         await page.EvaluateAsync<object>("() => comety.stopUpdates()");
@@ -24,7 +26,7 @@ public sealed class StoppingTests(BrowserFixture browser)
         Assert.False(await page.IsRunningAsync());
         await BrowserWait.UntilAsync(() => host.Dispatcher.WaitingPollCount == 0, "the server to release the poll");
         await BrowserWait.UntilAsync(
-            () => host.Logs.Entries.Any(e => e.EventName == "PollAbandoned" && e.Message.Contains("'ann'", StringComparison.Ordinal)),
+            () => host.Logs.Entries.Any(e => e.EventName == abandoned && e.Message.Contains("'ann'", StringComparison.Ordinal)),
             "the server to see the poll abandoned");
         var polls = page.Polls.Count;
         var sequence = await host.Dispatcher.BroadcastAsync("server", Args("after-stop")).Bounded();

@@ -29,9 +29,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 
     /// <summary>Opens a new browser context (its own cookies) and page for a test, on <paramref name="host"/>.</summary>
-    public async Task<BrowserPage> OpenAsync(TestHost host)
+    public Task<BrowserPage> OpenAsync(TestHost host) => OpenAsync(host.BaseAddress);
+
+    /// <summary>Opens a new browser context (its own cookies) and page for a test, on <paramref name="baseAddress"/> (a <see cref="TestProxy"/>, say).</summary>
+    public async Task<BrowserPage> OpenAsync(Uri baseAddress)
     {
-        var context = await NewContextAsync(host.BaseAddress);
+        var context = await NewContextAsync(baseAddress);
         try
         {
             return new BrowserPage(context, await context.NewPageAsync().Bounded());

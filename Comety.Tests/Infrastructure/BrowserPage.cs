@@ -30,6 +30,7 @@ public sealed class BrowserPage : IAsyncDisposable
     private readonly bool _ownsContext;
     private readonly ConcurrentQueue<IRequest> _updates = new();
     private readonly ConcurrentQueue<IRequest> _pageLoads = new();
+    private readonly ConcurrentQueue<IRequest> _failedUpdates = new();
     private readonly ConcurrentQueue<string> _console = new();
     private readonly Lock _waitersLock = new();
     private readonly List<(Func<string, bool> Matches, TaskCompletionSource<string> Seen)> _consoleWaiters = [];
@@ -50,6 +51,13 @@ public sealed class BrowserPage : IAsyncDisposable
                 _pageLoads.Enqueue(request);
             }
         };
+        page.RequestFailed += (_, request) =>
+        {
+            if (IsUpdates(request))
+            {
+                _failedUpdates.Enqueue(request);
+            }
+        };
         page.Console += (_, message) => Note($"{message.Type}: {message.Text}");
         page.PageError += (_, error) => Note($"page error: {error}");
         page.Response += (_, response) =>
@@ -66,6 +74,12 @@ public sealed class BrowserPage : IAsyncDisposable
     /// <summary>The polls (<c>GET</c>s of the updates URL) the page sent so far, in order.</summary>
     public IReadOnlyList<IRequest> Polls => [.. _updates.Where(static r => r.Method == "GET")];
 
+    /// <summary>The streams (<c>GET</c>s of the updates URL that accept <c>text/event-stream</c>) the page opened so far, in order.</summary>
+    public IReadOnlyList<IRequest> Streams => [.. Polls.Where(IsStream)];
+
+    /// <summary>The requests to the updates URL that failed or were aborted (a stream the page ended, say), in order.</summary>
+    public IReadOnlyList<IRequest> FailedUpdates => [.. _failedUpdates];
+
     /// <summary>The sends (<c>POST</c>s to the updates URL) the page made so far, in order.</summary>
     public IReadOnlyList<IRequest> Sends => [.. _updates.Where(static r => r.Method == "POST")];
 
@@ -74,6 +88,14 @@ public sealed class BrowserPage : IAsyncDisposable
 
     /// <summary>Whether a request goes to the updates URL.</summary>
     public static bool IsUpdates(IRequest request) => new Uri(request.Url).AbsolutePath == UpdatesPath;
+
+    /// <summary>Whether a GET of the updates URL asked for a stream (protocol version 2) rather than a poll.</summary>
+    public static bool IsStream(IRequest request) =>
+        request.Headers.GetValueOrDefault("accept")?.Contains("text/event-stream", StringComparison.Ordinal) == true;
+
+    /// <summary>The <c>Last-Event-ID</c> header of a stream, or null when it has none.</summary>
+    public static long? LastEventIdOf(IRequest stream) =>
+        stream.Headers.GetValueOrDefault("last-event-id") is { } value ? long.Parse(value, CultureInfo.InvariantCulture) : null;
 
     /// <summary>The <c>confirm</c> parameter of a poll, or null when it has none.</summary>
     public static long? ConfirmOf(IRequest poll) =>
@@ -188,7 +210,7 @@ public sealed class BrowserPage : IAsyncDisposable
 
         return string.Join(
             Environment.NewLine,
-            [$"page state: {state}", $"page loads: {PageLoads}", "updates requests:", .. _updates.Select(static r => $"  {r.Method} {r.Url}"), "console:", .. _console.Select(static m => $"  {m}")]);
+            [$"page state: {state}", $"page loads: {PageLoads}", "updates requests:", .. _updates.Select(static r => $"  {r.Method} {r.Url}{(IsStream(r) ? $" (stream, Last-Event-ID {r.Headers.GetValueOrDefault("last-event-id") ?? "none"})" : "")}"), "console:", .. _console.Select(static m => $"  {m}")]);
     }
 
     /// <summary>Opens another tab in the same browser context: the same cookies, so the same user.</summary>

@@ -60,6 +60,19 @@ public sealed class CometyScriptPageTests
     }
 
     [Fact]
+    public async Task The_transport_comes_out_the_same_from_all_three()
+    {
+        await using var host = await TestHost.StartAsync();
+        using var client = host.CreateClient();
+
+        var page = await GetPageAsync(client, "/razor-tests/parity?url=/x&transport=poll");
+
+        var regions = Regions.Select(id => RenderedScripts.Within(page.GetElementById(id)!)).ToList();
+        Assert.All(regions, region => Assert.Equal("poll", region.Settings.GetProperty("transport").GetString()));
+        Assert.All(regions, region => Assert.Equal(regions[0].Html, region.Html));
+    }
+
+    [Fact]
     public async Task Hostile_values_from_a_request_stay_inside_their_scripts_in_all_three()
     {
         await using var host = await TestHost.StartAsync();

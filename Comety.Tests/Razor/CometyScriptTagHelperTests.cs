@@ -115,6 +115,54 @@ public sealed class CometyScriptTagHelperTests : IDisposable
         Assert.Equal(autoStart, rendered.Settings.GetProperty("autoStart").GetBoolean());
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("auto")]
+    public async Task The_default_transport_auto_is_not_written(string? transport)
+    {
+        var rendered = await _harness.RenderAsync(tag =>
+        {
+            tag.Url = "/chat/updates";
+            tag.Transport = transport;
+        });
+
+        Assert.False(rendered.Settings.TryGetProperty("transport", out _));
+    }
+
+    [Theory]
+    [InlineData("stream")]
+    [InlineData("poll")]
+    public async Task A_transport_other_than_auto_is_passed_to_the_api(string transport)
+    {
+        var rendered = await _harness.RenderAsync(tag =>
+        {
+            tag.Url = "/chat/updates";
+            tag.Transport = transport;
+        });
+
+        Assert.Equal(transport, rendered.Settings.GetProperty("transport").GetString());
+        Assert.Contains($"\"autoStart\": false, \"transport\": \"{transport}\"", rendered.CreateScript.Text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Stream")]
+    [InlineData("sse")]
+    [InlineData(" poll")]
+    [InlineData("poll\"});alert(1);//")]
+    public async Task A_transport_comety_js_does_not_know_is_rejected_naming_the_attribute(string transport)
+    {
+        var tagHelper = _harness.CreateTagHelper();
+        tagHelper.Url = "/chat/updates";
+        tagHelper.Transport = transport;
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => _harness.RenderAsync(tagHelper));
+
+        Assert.Equal("transport", error.ParamName);
+        Assert.Contains("'auto'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{transport}' is not a transport for transport", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_timeout_defaults_to_the_client_timeout_option()
     {

@@ -128,6 +128,32 @@ public sealed class CometyScriptViewComponentTests : IDisposable
     }
 
     [Theory]
+    [InlineData("stream")]
+    [InlineData("poll")]
+    public async Task The_view_component_passes_the_transport_like_the_tag_helper(string transport)
+    {
+        var fromTagHelper = await _harness.RenderAsync(tag =>
+        {
+            tag.Url = "/chat/updates";
+            tag.Transport = transport;
+        });
+        var fromViewComponent = await _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates", transport: transport));
+
+        Assert.Equal(transport, fromViewComponent.Settings.GetProperty("transport").GetString());
+        Assert.Equal(fromTagHelper.Html, fromViewComponent.Html);
+    }
+
+    [Fact]
+    public async Task The_view_component_rejects_a_transport_comety_js_does_not_know()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentException>(
+            () => _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates", transport: "websocket")));
+
+        Assert.Equal("transport", error.ParamName);
+        Assert.Contains("'websocket'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(0)]
     [InlineData(double.NaN)]
     [InlineData(301)]

@@ -80,6 +80,7 @@ public sealed class MembershipTests(BrowserFixture browser, SampleFixture sample
         await eve.WaitForMessageAsync("Eve", "anyone?");
 
         Assert.Equal(403, status);
+        Assert.Contains(await eve.PollAnswersAsync(), static body => body.Contains("anyone?", StringComparison.Ordinal));
         Assert.DoesNotContain(await eve.PollAnswersAsync(), static body => body.Contains("a secret", StringComparison.Ordinal));
         Assert.Equal(["Ann"], await ann.MembersAsync());
     }

@@ -32,4 +32,6 @@ public sealed class RazorTestsScriptModel
     public string? Nonce { get; set; }
 
     public long? ResumeAfter { get; set; }
+
+    public string? Transport { get; set; }
 }

@@ -19,7 +19,8 @@ namespace Comety.Tests.Infrastructure.TestApp;
 /// a user the server never registers; <c>confirm=false</c>, for a page that resumes after 0,
 /// whose first poll gets every event still kept for its user; <c>handlers=defaults</c>, to keep comety.js's default handler and
 /// error handler, or <c>default-errors</c>, the default error handler only; <c>csp=true</c>, to serve
-/// the page under a Content-Security-Policy that allows only scripts with the page's nonce.
+/// the page under a Content-Security-Policy that allows only scripts with the page's nonce;
+/// <c>transport</c>, the page's <c>transport</c> attribute (<c>auto</c> when not given).
 /// </remarks>
 [Route("test")]
 public sealed class TestPagesController(CometyDispatcher dispatcher) : Controller
@@ -35,7 +36,8 @@ public sealed class TestPagesController(CometyDispatcher dispatcher) : Controlle
         string handlers = "test",
         bool confirm = true,
         bool csp = false,
-        string? postBetween = null)
+        string? postBetween = null,
+        string? transport = null)
     {
         var registered = signedIn && register;
         if (registered)
@@ -70,6 +72,7 @@ public sealed class TestPagesController(CometyDispatcher dispatcher) : Controlle
         ViewData["IncludeJQuery"] = jquery is null || includeJquery;
         ViewData["Handlers"] = handlers;
         ViewData["Nonce"] = nonce;
+        ViewData["Transport"] = transport;
         return View("~/Views/TestPages/Page.cshtml");
     }
 }

@@ -41,6 +41,40 @@ public sealed partial class ChatPage : IAsyncDisposable
         });
         """;
 
+    // A stream's body is still open when a test reads it, so Playwright cannot give it: the page's
+    // fetch hands its streams' bodies on through a tee, and keeps a copy of every byte in
+    // window.streamedText (one string per stream), as the server sent them.
+    private const string StreamRecorder = """
+        window.streamedText = [];
+        (() => {
+            const original = window.fetch;
+            window.fetch = function (input, init) {
+                const accept = init && init.headers ? (init.headers.Accept || init.headers.accept || '') : '';
+                const answer = original.apply(this, arguments);
+                if (accept.indexOf('text/event-stream') < 0) {
+                    return answer;
+                }
+                return answer.then(response => {
+                    if (!response.body) {
+                        return response;
+                    }
+                    const [copy, page] = response.body.tee();
+                    const index = window.streamedText.push('') - 1;
+                    const reader = copy.getReader();
+                    const decoder = new TextDecoder();
+                    const step = () => reader.read().then(chunk => {
+                        if (!chunk.done) {
+                            window.streamedText[index] += decoder.decode(chunk.value, { stream: true });
+                            step();
+                        }
+                    }, () => { });
+                    step();
+                    return new Response(page, { status: response.status, statusText: response.statusText, headers: response.headers });
+                });
+            };
+        })();
+        """;
+
     private const string ReadLines = """
         () => JSON.stringify(Array.from(document.querySelectorAll('#lines > li')).map(li => {
             const part = selector => { const el = li.querySelector(selector); return el ? el.textContent : null; };
@@ -73,7 +107,7 @@ public sealed partial class ChatPage : IAsyncDisposable
         page.PageError += (_, error) => _console.Enqueue($"page error: {error}");
         page.Response += (_, response) =>
         {
-            if (response.Request.Method == "GET" && new Uri(response.Url).AbsolutePath == UpdatesPath)
+            if (response.Request.Method == "GET" && new Uri(response.Url).AbsolutePath == UpdatesPath && !BrowserPage.IsStream(response.Request))
             {
                 _pollAnswers.Enqueue(BodyOfAsync(response));
             }
@@ -102,6 +136,7 @@ public sealed partial class ChatPage : IAsyncDisposable
         try
         {
             await context.AddInitScriptAsync(ArrivalRecorder).Bounded();
+            await context.AddInitScriptAsync(StreamRecorder).Bounded();
             return new ChatPage(context, await context.NewPageAsync().Bounded(), sample);
         }
         catch
@@ -190,8 +225,12 @@ public sealed partial class ChatPage : IAsyncDisposable
     public Task<double?> ArrivalOfAsync(string text) =>
         EvaluateAsync<double?>("text => { const a = window.lineArrivals.find(a => a.text === text); return a ? a.at : null; }", text);
 
-    /// <summary>The bodies of the answers to the page's polls so far: every event the server sent it.</summary>
-    public async Task<IReadOnlyList<string>> PollAnswersAsync() => await Task.WhenAll(_pollAnswers).Bounded();
+    /// <summary>
+    /// The bodies of the answers to the page's polls so far, and the text of its streams in the
+    /// current load of the page: every event the server sent it.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PollAnswersAsync() =>
+        [.. await Task.WhenAll(_pollAnswers).Bounded(), .. await EvaluateAsync<string[]>("() => window.streamedText")];
 
     /// <summary>The lines of the conversation, in the order shown.</summary>
     public async Task<IReadOnlyList<ShownLine>> ReadLinesAsync() =>
