@@ -1,9 +1,6 @@
-using Microsoft.AspNetCore.Mvc;
-
 namespace Comety.LoadTest.CometyServer;
 
-/// <summary>The updates URL of the load-test application; the user is the one the registration cookie names.</summary>
-[Route("updates")]
+/// <summary>The updates URL of the load-test application (mapped with <c>MapComety</c>); the user is the one the registration cookie names.</summary>
 public sealed class BenchUpdatesController : CometyController
 {
     /// <summary>The cookie <c>/register</c> sets.</summary>

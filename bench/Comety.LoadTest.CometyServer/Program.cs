@@ -2,8 +2,8 @@ using Comety;
 using Comety.LoadTest;
 using Comety.LoadTest.CometyServer;
 
-// The Comety side of the load test: a minimal MVC application with one CometyController
-// subclass at /updates, a registration endpoint that gives each simulated browser its cookie,
+// The Comety side of the load test: a minimal application with one CometyController subclass
+// mapped at /updates with MapComety (its lean endpoints; MVC's services serve its answers), a registration endpoint that gives each simulated browser its cookie,
 // and the shared /bench control endpoints. Run by Comety.LoadTest; binds where --urls says.
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -14,7 +14,7 @@ builder.Services.AddSingleton<IBenchPublisher, CometyPublisher>();
 
 var app = builder.Build();
 app.UseInFlightCounter("/updates");
-app.MapControllers();
+app.MapComety<BenchUpdatesController>("updates");
 
 // Registration: what a page of the application does when it is first served.
 app.MapPost("/register", async (HttpContext context, CometyDispatcher dispatcher) =>

@@ -9,8 +9,8 @@ namespace Comety.LoadTest;
 
 /// <summary>
 /// Simulated browsers speaking the Comety wire protocol (PROTOCOL.md) exactly as comety.js does:
-/// each registers through the application (<c>POST /register</c>, which sets its cookie),
-/// subscribes to its room (<c>POST /updates</c>), then polls <c>GET /updates?timeout=…&amp;confirm=…&amp;elapsed=…</c>,
+/// each registers through the application and subscribes to its room (<see cref="CometyUser"/>),
+/// then polls <c>GET /updates?timeout=…&amp;confirm=…&amp;elapsed=…</c>,
 /// hands the events over, confirms the response's <c>lastId</c> with its next poll, and so on.
 /// </summary>
 internal sealed class CometyFleet : Fleet
@@ -20,14 +20,14 @@ internal sealed class CometyFleet : Fleet
 
     private readonly HttpClient _http;
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<Client> _clients = [];
+    private readonly List<CometyUser> _clients = [];
     private readonly List<Task> _loops = [];
     private long _failures;
 
-    public CometyFleet(Uri server, EventBook book)
-        : base(server, book)
+    public CometyFleet(Uri server, EventBook book, SourceAddresses? sources = null)
+        : base(server, book, sources)
     {
-        _http = LoadHttp.CreateClient(server);
+        _http = LoadHttp.CreateClient(server, Sources);
     }
 
     public override long Failures => Interlocked.Read(ref _failures);
@@ -37,10 +37,10 @@ internal sealed class CometyFleet : Fleet
 
     public override async Task ConnectAsync(int count, int concurrency, CancellationToken cancellationToken)
     {
-        var clients = new Client[count];
+        var clients = new CometyUser[count];
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (c, ct) =>
         {
-            clients[c] = await RegisterAsync(c, ct);
+            clients[c] = await CometyUser.RegisterAsync(_http, c, ct);
         });
 
         foreach (var client in clients)
@@ -50,28 +50,7 @@ internal sealed class CometyFleet : Fleet
         }
     }
 
-    private async Task<Client> RegisterAsync(int index, CancellationToken cancellationToken)
-    {
-        using var register = await _http.PostAsync("register", null, cancellationToken);
-        register.EnsureSuccessStatusCode();
-        var setCookie = register.Headers.GetValues("Set-Cookie").First();
-        var client = new Client(index, setCookie[..setCookie.IndexOf(';', StringComparison.Ordinal)]);
-
-        using var subscribe = new HttpRequestMessage(HttpMethod.Post, "updates")
-        {
-            Content = new StringContent($$"""{"type":"subscribe","channel":"{{Rooms.Name(index % Rooms.Count)}}"}""", Encoding.UTF8, "application/json"),
-        };
-        subscribe.Headers.Add("Cookie", client.Cookie);
-        using var subscribed = await _http.SendAsync(subscribe, cancellationToken);
-        if (subscribed.StatusCode != HttpStatusCode.NoContent)
-        {
-            throw new InvalidOperationException($"Subscribing client {index} answered {(int)subscribed.StatusCode}: {await subscribed.Content.ReadAsStringAsync(cancellationToken)}");
-        }
-
-        return client;
-    }
-
-    private async Task PollLoopAsync(Client client)
+    private async Task PollLoopAsync(CometyUser client)
     {
         var token = _stop.Token;
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
@@ -210,7 +189,7 @@ internal sealed class CometyFleet : Fleet
         }
     }
 
-    private void Fail(Client client, string reason)
+    private void Fail(CometyUser client, string reason)
     {
         if (Interlocked.Increment(ref _failures) == 1)
         {
@@ -223,17 +202,8 @@ internal sealed class CometyFleet : Fleet
         await _stop.CancelAsync();
         await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(30));
 
-        // Leave the way the application lets a user leave, so the server forgets them.
-        await Parallel.ForEachAsync(_clients, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (client, ct) =>
-        {
-            using var logout = new HttpRequestMessage(HttpMethod.Post, "logout");
-            logout.Headers.Add("Cookie", client.Cookie);
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            using var response = await _http.SendAsync(logout, cts.Token);
-        });
+        await CometyUser.LogoutAsync(_http, _clients);
         _http.Dispose();
         _stop.Dispose();
     }
-
-    private sealed record Client(int Index, string Cookie);
 }

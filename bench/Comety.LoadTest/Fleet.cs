@@ -6,10 +6,11 @@ namespace Comety.LoadTest;
 /// </summary>
 internal abstract class Fleet : IAsyncDisposable
 {
-    protected Fleet(Uri server, EventBook book)
+    protected Fleet(Uri server, EventBook book, SourceAddresses? sources)
     {
         Server = server;
         Book = book;
+        Sources = sources ?? SourceAddresses.None;
     }
 
     /// <summary>The server's base address, such as <c>http://127.0.0.1:40123/</c>.</summary>
@@ -17,8 +18,14 @@ internal abstract class Fleet : IAsyncDisposable
 
     protected EventBook Book { get; }
 
+    /// <summary>The loopback addresses the clients' sockets are bound to, in turn, before they connect.</summary>
+    protected SourceAddresses Sources { get; }
+
     /// <summary>Clients that failed after connecting (an error response, a broken connection), so far.</summary>
     public abstract long Failures { get; }
+
+    /// <summary>What the log should say about the fleet after a row (its transport's own counts), or null.</summary>
+    public virtual string? Report => null;
 
     /// <summary>
     /// Connects clients <c>0 .. count-1</c> (at most <paramref name="concurrency"/> connecting at

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Comety.LoadTest;
 
 // Comety.LoadTest: N simulated browsers against a Comety server and an ASP.NET Core SignalR server,
@@ -11,7 +10,17 @@ if (options is null)
     return 2;
 }
 
-ResourceLimits.RaiseFileDescriptorLimit(Math.Max(options.Clients.Max(), options.NodeCheckClients), Console.Out);
+if (options.Chart)
+{
+    return await LoadTestChart.RunAsync(options.ChartInput, options.ChartOutput, Console.Out);
+}
+
+if (!ResourceLimits.RaiseFileDescriptorLimit(Math.Max(options.Clients.Max(), options.NodeCheckClients), Console.Out)
+    || !ResourceLimits.CheckEphemeralPorts(options.Clients.Max(), options.Settings.Sources, Console.Out))
+{
+    return 2;
+}
+
 using var cancel = new CancellationTokenSource(options.RunTimeout);
 Console.CancelKeyPress += (_, e) =>
 {
@@ -27,13 +36,16 @@ if (options.NodeCheckClients > 0)
     return 0;
 }
 
+var run = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+var machine = MachineInfo.Describe();
+Console.WriteLine($"Run {run} on {machine}; clients from {options.Settings.Sources}.");
 var rows = new List<RowResult>();
 foreach (var clients in options.Clients)
 {
     foreach (var target in options.Targets)
     {
         Console.WriteLine($"{Scenario.Name(target)}, {clients:N0} clients:");
-        var row = await new Scenario(target, clients, options.Settings, Console.Out).RunAsync(cancel.Token);
+        var row = await new Scenario(target, clients, options.Settings, Console.Out).RunAsync(cancel.Token) with { Run = run, Machine = machine };
         rows.Add(row);
         Console.WriteLine(row.ToJson());
         if (options.OutputDirectory is { } directory)
@@ -64,28 +76,53 @@ return 0;
 /// <summary>The command line.</summary>
 internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList<Target> Targets, ScenarioSettings Settings, string? OutputDirectory, TimeSpan RunTimeout, int NodeCheckClients)
 {
+    /// <summary>The <c>chart</c> command: draw the SVG from the JSON lines instead of running.</summary>
+    public bool Chart { get; init; }
+
+    public string ChartInput { get; init; } = Path.Combine(LoadTestChart.ResultsDirectory, "loadtest.jsonl");
+
+    public string ChartOutput { get; init; } = Path.Combine(LoadTestChart.ResultsDirectory, "loadtest.svg");
+
     public const string Usage = """
-        usage: Comety.LoadTest [--clients 1000,5000,10000] [--targets comety,signalr-lp,signalr-ws]
-                               [--events 20] [--interval-ms 200] [--out DIRECTORY] [--smoke]
+        usage: Comety.LoadTest [--clients 1000,5000,10000] [--targets comety,comety-stream,signalr-lp,signalr-ws]
+                               [--events 20] [--interval-ms 200] [--source-addresses K] [--out DIRECTORY] [--smoke]
+                               [--stream-duration SECONDS] [--cut-streams SECONDS]
                Comety.LoadTest --node-check 1000
+               Comety.LoadTest chart [--in results/loadtest.jsonl] [--svg results/loadtest.svg]
           --clients   simulated browsers per row (each its own connection)
-          --targets   comety, signalr-lp (LongPolling), signalr-ws (WebSockets)
+          --targets   comety (LongPolling), comety-stream (Streaming), signalr-lp (LongPolling), signalr-ws (WebSockets)
+          --source-addresses K  bind the clients' sockets to 127.0.0.2 .. 127.0.0.(K+1) in turn (1 to 64), so
+                      that the ephemeral ports of one address do not bound the connections (20,000 clients)
+          --stream-duration S  the Comety server's StreamDuration (default: the server's, 60 s); under 15 s, its
+                      StreamKeepAliveInterval becomes half of it
+          --cut-streams S  Comety streaming clients close each stream after 0.5 to 1.5 × S and resume
+                      with Last-Event-ID: a check that resuming loses and repeats nothing, not a measurement
           --events    K: events broadcast one per interval, then K at once; then 50 posts to one room, two per interval
           --out       appends one JSON line per row to DIRECTORY/loadtest.jsonl, writes DIRECTORY/loadtest.md
           --smoke     50 clients, 5 events: checks the harness and both servers in a few seconds
+                      (targets comety, signalr-lp, signalr-ws unless --targets says otherwise)
           --node-check N  N clients of SignalR's npm client (@microsoft/signalr, under Node) on long
                       polling, then N of this program's long-polling fleet: same messages, same memory?
+          chart       draws the latest run's rows of loadtest.jsonl (broadcast p99, server CPU per delivered
+                      event, against N) into loadtest.svg
         """;
 
     public static LoadTestOptions? Parse(string[] args)
     {
         IReadOnlyList<int> clients = [1000, 5000, 10000];
-        IReadOnlyList<Target> targets = [Target.Comety, Target.SignalRLongPolling, Target.SignalRWebSockets];
+        IReadOnlyList<Target>? targets = null;
+        var smoke = false;
         var events = 20;
         var interval = TimeSpan.FromMilliseconds(200);
         string? output = null;
         var nodeCheck = 0;
-        for (var i = 0; i < args.Length; i++)
+        var sourceAddresses = 0;
+        TimeSpan? streamDuration = null;
+        TimeSpan? cutStreams = null;
+        var chart = args.Length > 0 && args[0] == "chart";
+        string? chartInput = null;
+        string? chartOutput = null;
+        for (var i = chart ? 1 : 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
             switch (args[i])
@@ -105,10 +142,26 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
                 case "--out":
                     output = Next();
                     break;
+                case "--source-addresses":
+                    sourceAddresses = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--stream-duration":
+                    streamDuration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture));
+                    break;
+                case "--cut-streams":
+                    cutStreams = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture));
+                    break;
+                case "--in" when chart:
+                    chartInput = Next();
+                    break;
+                case "--svg" when chart:
+                    chartOutput = Next();
+                    break;
                 case "--node-check":
                     nodeCheck = int.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
                 case "--smoke":
+                    smoke = true;
                     clients = [50];
                     events = 5;
                     interval = TimeSpan.FromMilliseconds(50);
@@ -118,60 +171,33 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
             }
         }
 
-        if (clients.Count == 0 || clients.Any(c => c < 1 || c > 50_000) || events < 1 || events > 1000)
+        // The smoke run keeps to the targets Comety.Tests' LoadTestSmokeTests expects, unless told otherwise.
+        targets ??= smoke
+            ? [Target.Comety, Target.SignalRLongPolling, Target.SignalRWebSockets]
+            : [Target.Comety, Target.CometyStreaming, Target.SignalRLongPolling, Target.SignalRWebSockets];
+        if (clients.Count == 0 || clients.Any(c => c < 1 || c > 50_000) || events < 1 || events > 1000
+            || sourceAddresses < 0 || sourceAddresses > SourceAddresses.MaxCount
+            || streamDuration <= TimeSpan.Zero || cutStreams <= TimeSpan.Zero)
         {
             return null;
         }
 
-        var settings = new ScenarioSettings(events, interval, RoomPosts: 50, WarmUpEvents: 3, ConnectConcurrency: 64, PhaseTimeout: TimeSpan.FromSeconds(120));
-        return new LoadTestOptions(clients, targets, settings, output, RunTimeout: TimeSpan.FromMinutes(60), nodeCheck);
+        var settings = new ScenarioSettings(events, interval, RoomPosts: 50, WarmUpEvents: 3, ConnectConcurrency: 64, PhaseTimeout: TimeSpan.FromSeconds(120),
+            SourceAddresses.Loopback(sourceAddresses), streamDuration, cutStreams);
+        var options = new LoadTestOptions(clients, targets, settings, output, RunTimeout: TimeSpan.FromMinutes(60), nodeCheck) { Chart = chart };
+        return options with
+        {
+            ChartInput = chartInput ?? options.ChartInput,
+            ChartOutput = chartOutput ?? options.ChartOutput,
+        };
     }
 
     private static Target ParseTarget(string value) => value switch
     {
         "comety" => Target.Comety,
+        "comety-stream" => Target.CometyStreaming,
         "signalr-lp" => Target.SignalRLongPolling,
         "signalr-ws" => Target.SignalRWebSockets,
-        _ => throw new ArgumentException($"Unknown target '{value}': use comety, signalr-lp or signalr-ws."),
+        _ => throw new ArgumentException($"Unknown target '{value}': use comety, comety-stream, signalr-lp or signalr-ws."),
     };
-}
-
-/// <summary>Raises this process's open-file limit (its children inherit it) to what the clients need.</summary>
-internal static partial class ResourceLimits
-{
-    private const int RlimitNofile = 7;
-
-    public static void RaiseFileDescriptorLimit(int clients, TextWriter log)
-    {
-        if (!OperatingSystem.IsLinux() || GetRLimit(RlimitNofile, out var limit) != 0)
-        {
-            return;
-        }
-
-        // Each client is one socket here and one in the server; leave room for everything else.
-        var needed = (ulong)clients + 1024;
-        if (limit.Current < limit.Maximum)
-        {
-            var raised = limit with { Current = limit.Maximum };
-            if (SetRLimit(RlimitNofile, in raised) == 0)
-            {
-                log.WriteLine($"Open-file limit raised from {limit.Current} to {limit.Maximum} (this process and the servers it starts).");
-                limit = raised;
-            }
-        }
-
-        if (limit.Current < needed)
-        {
-            log.WriteLine($"Warning: the open-file limit is {limit.Current}; {clients} clients need about {needed}. Raise it (ulimit -Hn, as root) or connections will fail.");
-        }
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct RLimit(ulong Current, ulong Maximum);
-
-    [LibraryImport("libc", EntryPoint = "getrlimit", SetLastError = true)]
-    private static partial int GetRLimit(int resource, out RLimit limit);
-
-    [LibraryImport("libc", EntryPoint = "setrlimit", SetLastError = true)]
-    private static partial int SetRLimit(int resource, in RLimit limit);
 }

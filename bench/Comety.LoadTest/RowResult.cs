@@ -77,6 +77,15 @@ internal sealed record RowResult
 
     public required long ClientFailures { get; init; }
 
+    /// <summary>How many 127.0.0.x addresses the clients connected from (0: 127.0.0.1 only, the kernel's choice).</summary>
+    public int SourceAddresses { get; init; }
+
+    /// <summary>When the run this row belongs to started (one invocation of the program): rows of one run share it.</summary>
+    public string? Run { get; init; }
+
+    /// <summary>The machine the run was on: CPU, cores, memory, system, .NET.</summary>
+    public string? Machine { get; init; }
+
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     public static string MarkdownHeader() =>

@@ -1,17 +1,27 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Comety.LoadTest;
 
 /// <summary>The implementations and transports the load test compares.</summary>
 internal enum Target
 {
+    /// <summary>Comety on long polling (protocol version 1).</summary>
     Comety,
+
+    /// <summary>Comety on its stream of Server-Sent Events (protocol version 2).</summary>
+    CometyStreaming,
+
     SignalRLongPolling,
     SignalRWebSockets,
 }
 
 /// <summary>The settings of a run.</summary>
-internal sealed record ScenarioSettings(int Events, TimeSpan Interval, int RoomPosts, int WarmUpEvents, int ConnectConcurrency, TimeSpan PhaseTimeout);
+/// <param name="Sources">The loopback addresses the clients connect from (none: 127.0.0.1, the kernel's choice).</param>
+/// <param name="StreamDuration">The Comety server's <c>Comety:StreamDuration</c>, when not its default.</param>
+/// <param name="CutStreamsAfter">Comety streaming clients close each stream after about this long and resume (a check, not a measurement).</param>
+internal sealed record ScenarioSettings(int Events, TimeSpan Interval, int RoomPosts, int WarmUpEvents, int ConnectConcurrency, TimeSpan PhaseTimeout,
+    SourceAddresses Sources, TimeSpan? StreamDuration = null, TimeSpan? CutStreamsAfter = null);
 
 /// <summary>
 /// One row of the comparison: one server process of one implementation and transport, N clients.
@@ -141,10 +151,20 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             var spaced = Latencies(book, warmUp, warmUp + k);
             var burst = Latencies(book, warmUp + k, warmUp + (2 * k));
             var (lost, misdelivered) = CountLost(book, roomStart, settings.RoomPosts);
+            if (fleet.Report is { } report)
+            {
+                log.WriteLine("  " + report);
+            }
+
             return new RowResult
             {
-                Implementation = target == Target.Comety ? "Comety" : "SignalR",
-                Transport = target == Target.SignalRWebSockets ? "WebSockets" : "LongPolling",
+                Implementation = target is Target.Comety or Target.CometyStreaming ? "Comety" : "SignalR",
+                Transport = target switch
+                {
+                    Target.CometyStreaming => "Streaming",
+                    Target.SignalRWebSockets => "WebSockets",
+                    _ => "LongPolling",
+                },
                 Clients = clients,
                 Waiting = waiting.Waiting,
                 ConnectSeconds = Math.Round(connectTime.TotalSeconds, 1),
@@ -173,6 +193,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
                 OutOfOrder = book.OutOfOrder,
                 Unexpected = book.Unexpected,
                 ClientFailures = fleet.Failures,
+                SourceAddresses = settings.Sources.Count,
             };
         }
         finally
@@ -184,22 +205,44 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
     public static string Name(Target target) => target switch
     {
         Target.Comety => "Comety",
+        Target.CometyStreaming => "Comety Streaming",
         Target.SignalRLongPolling => "SignalR LongPolling",
         _ => "SignalR WebSockets",
     };
 
     private Task<ServerProcess> StartServerAsync() => target switch
     {
-        Target.Comety => ServerProcess.StartAsync("Comety.LoadTest.CometyServer"),
+        Target.Comety or Target.CometyStreaming => ServerProcess.StartAsync("Comety.LoadTest.CometyServer", CometyServerArguments()),
         Target.SignalRLongPolling => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "LongPolling"),
         _ => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "WebSockets"),
     };
 
+    /// <summary>
+    /// The Comety server's options, when the run changes them. The keep-alive interval may not exceed
+    /// the stream's duration: a duration under the default 15 s brings the keep-alive to half of it
+    /// (at least 1 s), so that a short check still sees keep-alives.
+    /// </summary>
+    private string[] CometyServerArguments()
+    {
+        if (settings.StreamDuration is not { } duration)
+        {
+            return [];
+        }
+
+        var keepAlive = TimeSpan.FromSeconds(Math.Max(1, Math.Min(15, duration.TotalSeconds / 2)));
+        return
+        [
+            "--Comety:StreamDuration=" + duration.ToString("c", CultureInfo.InvariantCulture),
+            "--Comety:StreamKeepAliveInterval=" + keepAlive.ToString("c", CultureInfo.InvariantCulture),
+        ];
+    }
+
     private Fleet CreateFleet(Uri address, EventBook book) => target switch
     {
-        Target.Comety => new CometyFleet(address, book),
-        Target.SignalRLongPolling => new SignalRLongPollingFleet(address, book),
-        _ => new SignalRWebSocketFleet(address, book),
+        Target.Comety => new CometyFleet(address, book, settings.Sources),
+        Target.CometyStreaming => new CometyStreamFleet(address, book, settings.Sources, settings.CutStreamsAfter),
+        Target.SignalRLongPolling => new SignalRLongPollingFleet(address, book, settings.Sources),
+        _ => new SignalRWebSocketFleet(address, book, settings.Sources),
     };
 
     private async Task<ServerStatus> WaitForAsync(ServerProcess server, string what, Func<ServerStatus, bool> condition, CancellationToken cancellationToken, bool joined = false)

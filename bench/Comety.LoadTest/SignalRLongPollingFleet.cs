@@ -40,10 +40,10 @@ internal sealed class SignalRLongPollingFleet : Fleet
     private string? _firstFailure;
     private volatile bool _stopping;
 
-    public SignalRLongPollingFleet(Uri server, EventBook book)
-        : base(server, book)
+    public SignalRLongPollingFleet(Uri server, EventBook book, SourceAddresses? sources = null)
+        : base(server, book, sources)
     {
-        _http = LoadHttp.CreateClient(server);
+        _http = LoadHttp.CreateClient(server, Sources);
         _negotiate = new Uri(server, "hub/negotiate?negotiateVersion=1");
     }
 

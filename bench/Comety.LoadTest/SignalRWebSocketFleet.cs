@@ -40,6 +40,9 @@ internal sealed class SignalRWebSocketFleet : Fleet
     private static readonly byte[] Ping = SignalRProtocol.Ping.ToArray();
 
     private readonly Uri _hub;
+
+    /// <summary>What the WebSockets connect through when their source addresses are chosen; null for the default.</summary>
+    private readonly HttpMessageInvoker? _invoker;
     private readonly CancellationTokenSource _stopPings = new();
     private readonly CancellationTokenSource _abort = new();
     private Client?[] _clients = [];
@@ -49,10 +52,11 @@ internal sealed class SignalRWebSocketFleet : Fleet
     private string? _firstFailure;
     private volatile bool _stopping;
 
-    public SignalRWebSocketFleet(Uri server, EventBook book)
-        : base(server, book)
+    public SignalRWebSocketFleet(Uri server, EventBook book, SourceAddresses? sources = null)
+        : base(server, book, sources)
     {
         _hub = new UriBuilder(new Uri(server, "hub")) { Scheme = "ws" }.Uri;
+        _invoker = Sources.Count == 0 ? null : new HttpMessageInvoker(LoadHttp.CreateHandler(Sources));
     }
 
     public override long Failures => Interlocked.Read(ref _failures);
@@ -127,6 +131,7 @@ internal sealed class SignalRWebSocketFleet : Fleet
 
         _stopPings.Dispose();
         _abort.Dispose();
+        _invoker?.Dispose();
     }
 
     private async Task ConnectClientAsync(int number, CancellationToken cancellationToken)
@@ -141,7 +146,15 @@ internal sealed class SignalRWebSocketFleet : Fleet
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         var client = new Client(number, socket, _abort.Token);
         _clients[number] = client;
-        await socket.ConnectAsync(_hub, timeout.Token);
+        if (_invoker is null)
+        {
+            await socket.ConnectAsync(_hub, timeout.Token);
+        }
+        else
+        {
+            await socket.ConnectAsync(_hub, _invoker, timeout.Token);
+        }
+
         await socket.SendAsync(HandshakeRequest, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
         client.Loop = ReceiveLoopAsync(client);
         await client.Handshake.Task.WaitAsync(timeout.Token);

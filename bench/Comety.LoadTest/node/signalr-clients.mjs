@@ -1,7 +1,13 @@
 // SignalR's own JavaScript client, on long polling, as a check on the load test's
 // SignalRLongPollingFleet: the same hub, the same room joins, the same "tick" events.
 //
-// node signalr-clients.mjs <hubUrl> <clients> <expectedEvents> <timeoutSeconds>
+// node signalr-clients.mjs <hubUrl> <clients> <expectedEvents> <timeoutSeconds> [transport] [sourceAddresses]
+//
+// transport is LongPolling (the default) or WebSockets (straight to the WebSocket, no negotiation,
+// as the load test's SignalRWebSocketFleet). With sourceAddresses k > 0 (WebSockets only), client
+// sockets are bound in turn to 127.0.0.2 .. 127.0.0.(k+1) before they connect (ws's localAddress),
+// so that one address's ephemeral ports do not bound the connections; the server listens on
+// 127.0.0.1 only, and every 127.0.0.0/8 address is loopback on Linux.
 //
 // Connects <clients> clients (at most 100 connecting at a time) and has client c join room
 // "room-" + (c % 100); prints READY when all are connected and joined. Then waits until every
@@ -11,18 +17,33 @@
 // process.hrtime.bigint() minus the server's stamp; both read CLOCK_MONOTONIC in nanoseconds.
 
 import * as signalR from "@microsoft/signalr";
+import WebSocket from "ws";
 
 const ConnectConcurrency = 100;
 const Rooms = 100;
 const StopTimeoutMs = 30_000;
 
-const [hubUrl, clientsArg, eventsArg, timeoutArg] = process.argv.slice(2);
+const MaxSourceAddresses = 64;
+
+const [hubUrl, clientsArg, eventsArg, timeoutArg, transportArg = "LongPolling", sourcesArg = "0"] = process.argv.slice(2);
 const clients = Number.parseInt(clientsArg, 10);
 const expectedEvents = Number.parseInt(eventsArg, 10);
 const timeoutSeconds = Number.parseInt(timeoutArg, 10);
-if (!hubUrl || !(clients > 0) || !(expectedEvents > 0) || !(timeoutSeconds > 0)) {
-    console.error("usage: node signalr-clients.mjs <hubUrl> <clients> <expectedEvents> <timeoutSeconds>");
+const transport = { LongPolling: signalR.HttpTransportType.LongPolling, WebSockets: signalR.HttpTransportType.WebSockets }[transportArg];
+const sourceAddresses = Number.parseInt(sourcesArg, 10);
+if (!hubUrl || !(clients > 0) || !(expectedEvents > 0) || !(timeoutSeconds > 0) || transport === undefined
+    || !(sourceAddresses >= 0 && sourceAddresses <= MaxSourceAddresses)
+    || (sourceAddresses > 0 && transport !== signalR.HttpTransportType.WebSockets)) {
+    console.error("usage: node signalr-clients.mjs <hubUrl> <clients> <expectedEvents> <timeoutSeconds> [LongPolling|WebSockets] [sourceAddresses (WebSockets only, 0 to 64)]");
     process.exit(2);
+}
+
+// ws passes its options on to http.request, which binds the socket to localAddress before connecting.
+let nextSource = 0;
+class BoundWebSocket extends WebSocket {
+    constructor(url, protocols, options) {
+        super(url, protocols, { ...options, localAddress: `127.0.0.${2 + (nextSource++ % sourceAddresses)}` });
+    }
 }
 
 // latency[c * expectedEvents + i]: nanoseconds from the server's stamp to receipt, or -1 while not received.
@@ -64,7 +85,9 @@ function record(client, index, sentAt) {
 
 async function connect(client) {
     const connection = new signalR.HubConnectionBuilder()
-        .withUrl(hubUrl, { transport: signalR.HttpTransportType.LongPolling })
+        .withUrl(hubUrl, transport === signalR.HttpTransportType.WebSockets
+            ? { transport, skipNegotiation: true, WebSocket: sourceAddresses > 0 ? BoundWebSocket : WebSocket }
+            : { transport })
         .configureLogging(signalR.LogLevel.Warning)
         .build();
     connection.on("tick", (index, sentAt) => record(client, index, sentAt));
