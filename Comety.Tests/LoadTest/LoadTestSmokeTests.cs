@@ -18,6 +18,39 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
     [Fact]
     public async Task Every_target_delivers_every_event_once_in_order()
     {
+        var rows = await RunAsync("--smoke");
+
+        Assert.Equal(
+            ["Comety LongPolling", "Comety Streaming", "SignalR LongPolling", "SignalR WebSockets"],
+            rows.Select(r => r.GetProperty("implementation").GetString() + " " + r.GetProperty("transport").GetString()));
+        foreach (var row in rows)
+        {
+            AssertFaultless(row);
+            Assert.True(row.GetProperty("p99Ms").GetDouble() > 0, "latencies were measured");
+            Assert.True(row.GetProperty("burstEventsPerSecond").GetDouble() > 0, "the burst was delivered");
+        }
+    }
+
+    [Fact]
+    public async Task Streams_cut_at_random_and_resumed_with_Last_Event_ID_lose_and_repeat_nothing()
+    {
+        var rows = await RunAsync("--smoke", "--targets", "comety-stream", "--cut-streams", "1", "--stream-duration", "2");
+
+        AssertFaultless(Assert.Single(rows));
+    }
+
+    private static void AssertFaultless(JsonElement row)
+    {
+        Assert.Equal(50, row.GetProperty("clients").GetInt32());
+        Assert.Equal(50, row.GetProperty("waiting").GetInt32());
+        foreach (var fault in new[] { "lost", "misdelivered", "duplicated", "outOfOrder", "unexpected", "clientFailures" })
+        {
+            Assert.Equal(0, row.GetProperty(fault).GetInt64());
+        }
+    }
+
+    private async Task<List<JsonElement>> RunAsync(params string[] arguments)
+    {
         var assembly = BuildOutput.AssemblyPath(Path.Combine("bench", "Comety.LoadTest"));
         Assert.True(File.Exists(assembly), $"{assembly} is built before the tests (Comety.Tests references it).");
         var start = new ProcessStartInfo("dotnet")
@@ -27,7 +60,10 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
             UseShellExecute = false,
         };
         start.ArgumentList.Add(assembly);
-        start.ArgumentList.Add("--smoke");
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
 
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -49,21 +85,6 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
         output.WriteLine(await stderr);
         Assert.Equal(0, process.ExitCode);
 
-        var rows = text.Split('\n').Where(line => line.StartsWith('{')).Select(line => JsonDocument.Parse(line).RootElement).ToList();
-        Assert.Equal(
-            ["Comety LongPolling", "SignalR LongPolling", "SignalR WebSockets"],
-            rows.Select(r => r.GetProperty("implementation").GetString() + " " + r.GetProperty("transport").GetString()));
-        foreach (var row in rows)
-        {
-            Assert.Equal(50, row.GetProperty("clients").GetInt32());
-            Assert.Equal(50, row.GetProperty("waiting").GetInt32());
-            foreach (var fault in new[] { "lost", "misdelivered", "duplicated", "outOfOrder", "unexpected", "clientFailures" })
-            {
-                Assert.Equal(0, row.GetProperty(fault).GetInt64());
-            }
-
-            Assert.True(row.GetProperty("p99Ms").GetDouble() > 0, "latencies were measured");
-            Assert.True(row.GetProperty("burstEventsPerSecond").GetDouble() > 0, "the burst was delivered");
-        }
+        return text.Split('\n').Where(line => line.StartsWith('{')).Select(line => JsonDocument.Parse(line).RootElement).ToList();
     }
 }

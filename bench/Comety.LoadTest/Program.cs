@@ -100,7 +100,6 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
           --events    K: events broadcast one per interval, then K at once; then 50 posts to one room, two per interval
           --out       appends one JSON line per row to DIRECTORY/loadtest.jsonl, writes DIRECTORY/loadtest.md
           --smoke     50 clients, 5 events: checks the harness and both servers in a few seconds
-                      (targets comety, signalr-lp, signalr-ws unless --targets says otherwise)
           --node-check N  N clients of SignalR's npm client (@microsoft/signalr, under Node) on long
                       polling, then N of this program's long-polling fleet: same messages, same memory?
           chart       draws the latest run's rows of loadtest.jsonl (broadcast p99, server CPU per delivered
@@ -111,7 +110,6 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
     {
         IReadOnlyList<int> clients = [1000, 5000, 10000];
         IReadOnlyList<Target>? targets = null;
-        var smoke = false;
         var events = 20;
         var interval = TimeSpan.FromMilliseconds(200);
         string? output = null;
@@ -161,7 +159,6 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
                     nodeCheck = int.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
                 case "--smoke":
-                    smoke = true;
                     clients = [50];
                     events = 5;
                     interval = TimeSpan.FromMilliseconds(50);
@@ -171,10 +168,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
             }
         }
 
-        // The smoke run keeps to the targets Comety.Tests' LoadTestSmokeTests expects, unless told otherwise.
-        targets ??= smoke
-            ? [Target.Comety, Target.SignalRLongPolling, Target.SignalRWebSockets]
-            : [Target.Comety, Target.CometyStreaming, Target.SignalRLongPolling, Target.SignalRWebSockets];
+        targets ??= [Target.Comety, Target.CometyStreaming, Target.SignalRLongPolling, Target.SignalRWebSockets];
         if (clients.Count == 0 || clients.Any(c => c < 1 || c > 50_000) || events < 1 || events > 1000
             || sourceAddresses < 0 || sourceAddresses > SourceAddresses.MaxCount
             || streamDuration <= TimeSpan.Zero || cutStreams <= TimeSpan.Zero)
