@@ -100,7 +100,7 @@ public sealed class PackageTests(PackedComety packed) : IClassFixture<PackedCome
         });
         Assert.Contains("Comety.create", package.ReadText("staticwebassets/comety.js"), StringComparison.Ordinal);
         Assert.Contains("import './comety.js';", package.ReadText("staticwebassets/comety.mjs"), StringComparison.Ordinal);
-        Assert.Contains("declare namespace Comety", package.ReadText("staticwebassets/comety.d.ts"), StringComparison.Ordinal);
+        Assert.Contains("export declare const create: typeof Comety.create;", package.ReadText("staticwebassets/comety.d.ts"), StringComparison.Ordinal);
         Assert.Equal(("Comety.Core", packed.Version, "net10.0"), Assert.Single(package.Dependencies));
         Assert.Contains("name=\"Microsoft.AspNetCore.App\"", package.Element("frameworkReferences")?.ToString(), StringComparison.Ordinal);
     }
