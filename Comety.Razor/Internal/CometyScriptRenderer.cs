@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Html;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Rendering;
+using Microsoft.AspNetCore.Mvc.ViewFeatures;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -85,11 +86,23 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         {
             // typeof, not the bare name: without jQuery the bare name is a ReferenceError that hides
             // comety.js's own message, and window[name] would miss a top-level let or const.
-            content.AppendHtml(External(settings.Nonce, pathBase.Add(ScriptPath)));
+            content.AppendHtml(External(settings.Nonce, VersionedScriptUrl(httpContext)));
             content.AppendHtml(Inline(settings.Nonce, $"var {apiName} = Comety.create(typeof {jqueryName} === \"undefined\" ? undefined : {jqueryName}, {Settings(httpContext, settings, apiName, timeout, transport, confirm)});"));
         }
 
         return Task.FromResult<IHtmlContent>(content);
+    }
+
+    // comety.js's URL with its content hash (?v=…), as asp-append-version writes it, so that a browser
+    // never runs a stale comety.js after an upgrade: MVC's file version provider hashes the file in the
+    // web root, static web assets included. Without the provider, or where it finds no file, the plain URL.
+    private static string VersionedScriptUrl(HttpContext httpContext)
+    {
+        var pathBase = httpContext.Request.PathBase;
+        var src = pathBase.Add(ScriptPath).ToUriComponent();
+        return httpContext.RequestServices.GetService<IFileVersionProvider>() is { } versions
+            ? versions.AddFileVersionToPath(pathBase, src)
+            : src;
     }
 
     private static string ValidateApiName(string? name, string jqueryName, string attribute)
@@ -174,10 +187,12 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
         return $"if (typeof window.jQuery === \"undefined\") {{ document.write(\"{javaScriptEncoder.Encode(html.ToString())}\" + \"\\u003C/script\\u003E\"); }}";
     }
 
-    private static TagBuilder External(string? nonce, PathString src)
+    private static TagBuilder External(string? nonce, PathString src) => External(nonce, src.ToUriComponent());
+
+    private static TagBuilder External(string? nonce, string src)
     {
         var script = new TagBuilder("script");
-        script.Attributes["src"] = src.ToUriComponent();
+        script.Attributes["src"] = src;
         AddNonce(script, nonce);
         return script;
     }

@@ -115,6 +115,8 @@
         var generation = 0;
         var pending = null;
         var retryTimer = null;
+        // What the pending retry does (for the same loop), so that `online` can do it early.
+        var retry = null;
         var retryDelay = 0;
         // The stream being read, if any: { abort: function }.
         var streaming = null;
@@ -365,12 +367,30 @@
             // The network or the server failed, or the user has as many polls waiting as the
             // server holds (429, other tabs): keep trying from the same position, more and more slowly.
             retryDelay = retryDelay ? Math.min(retryDelay * 2, loopParams.maxRetryDelay) : loopParams.retryDelay;
-            retryTimer = window.setTimeout(function () {
-                retryTimer = null;
+            retry = function () {
+                retry = null;
                 if (run === generation) {
                     next(loopParams, run);
                 }
+            };
+            retryTimer = window.setTimeout(function () {
+                retryTimer = null;
+                if (retry !== null) {
+                    retry();
+                }
             }, retryDelay);
+        }
+
+        // The browser reports its network back: a retry waiting out its backoff goes now, since the
+        // failure was most likely the network that just returned. The backoff itself stays as it was,
+        // so that a network that comes and goes does not turn the retries into a storm.
+        function retryNow() {
+            if (retryTimer === null || retry === null) {
+                return;
+            }
+            window.clearTimeout(retryTimer);
+            retryTimer = null;
+            retry();
         }
 
         // What the error handler gets for a stream's failure: the parts of a jqXHR that error
@@ -701,6 +721,7 @@
         api.stopUpdates = function () {
             generation++;
             running = null;
+            retry = null;
             if (retryTimer !== null) {
                 window.clearTimeout(retryTimer);
                 retryTimer = null;
@@ -736,7 +757,8 @@
                 headers[antiforgery.header || 'RequestVerificationToken'] = token;
             }
             return $.ajax({
-                url: api.defaults.url,
+                // The running loop's URL: a loop started on another URL than the defaults' sends there too.
+                url: running !== null ? running.url : api.defaults.url,
                 type: 'POST',
                 contentType: 'application/json',
                 data: JSON.stringify(body),
@@ -768,6 +790,7 @@
             resumeOnShow = running;
             api.stopUpdates();
         });
+        $(window).on('online', retryNow);
         // A page restored from the back/forward cache goes on where it stopped (or, if the server
         // forgot it meanwhile, gets a 403 and reloads).
         $(window).on('pageshow', function (event) {

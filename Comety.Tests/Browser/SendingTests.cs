@@ -41,6 +41,28 @@ public sealed class SendingTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task While_a_loop_runs_on_another_url_sends_go_to_that_url_and_once_it_stops_to_the_defaults_url()
+    {
+        await using var host = await TestHost.StartAsync();
+        var messages = new ConcurrentQueue<string>();
+        using var plain = host.Dispatcher.On(LifecycleEvent.Message, context => Record(messages, "plain", context));
+        await using var page = await browser.OpenAsync(host);
+        await page.OpenAsync("ann", autoStart: false);
+        // The loop runs on the updates URL given to startUpdates; the defaults name one that does not exist.
+        await page.EvaluateAsync<bool>("() => { const url = comety.defaults.url; comety.defaults.url = '/test/elsewhere'; comety.startUpdates({ url: url }); return comety.isRunning(); }");
+
+        var sent = await StatusOfAsync(page, "comety.send({ n: 1 })");
+        var subscribed = await StatusOfAsync(page, "comety.subscribe('room-1')");
+        await page.EvaluateAsync<bool>("() => { comety.stopUpdates(); return comety.isRunning(); }");
+        var sentAfterStop = await StatusOfAsync(page, "comety.send({ n: 2 })");
+
+        Assert.Equal([204, 204, 404], [sent, subscribed, sentAfterStop]);
+        Assert.Equal(["plain ann - {\"n\":1}"], messages);
+        Assert.Equal(["room-1"], host.Dispatcher.GetChannels("ann"));
+        Assert.Equal(2, page.Sends.Count);
+    }
+
+    [Fact]
     public async Task A_send_without_the_antiforgery_token_is_refused()
     {
         await using var host = await TestHost.StartAsync();

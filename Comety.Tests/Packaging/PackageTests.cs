@@ -93,10 +93,14 @@ public sealed class PackageTests(PackedComety packed) : IClassFixture<PackedCome
         Assert.Subset(package.Files.ToHashSet(), new HashSet<string>
         {
             "staticwebassets/comety.js",
+            "staticwebassets/comety.mjs",
+            "staticwebassets/comety.d.ts",
             "staticwebassets/lib/jquery/dist/jquery.min.js",
             "staticwebassets/lib/jquery/LICENSE.txt",
         });
         Assert.Contains("Comety.create", package.ReadText("staticwebassets/comety.js"), StringComparison.Ordinal);
+        Assert.Contains("import './comety.js';", package.ReadText("staticwebassets/comety.mjs"), StringComparison.Ordinal);
+        Assert.Contains("export declare const create: typeof Comety.create;", package.ReadText("staticwebassets/comety.d.ts"), StringComparison.Ordinal);
         Assert.Equal(("Comety.Core", packed.Version, "net10.0"), Assert.Single(package.Dependencies));
         Assert.Contains("name=\"Microsoft.AspNetCore.App\"", package.Element("frameworkReferences")?.ToString(), StringComparison.Ordinal);
     }
@@ -114,11 +118,11 @@ public sealed class PackageTests(PackedComety packed) : IClassFixture<PackedCome
         Assert.True(page.StatusCode == HttpStatusCode.OK, $"GET / answered {(int)page.StatusCode}: {html}\nThe application logged:\n{app.Output}");
         var scripts = RenderedScripts.Parse(html);
         Assert.Equal(
-            ["timing comety", $"if-no-jquery src {StaticAssets}/lib/jquery/dist/jquery.min.js", $"src {StaticAssets}/comety.js", "create comety jQuery"],
+            ["timing comety", $"if-no-jquery src {StaticAssets}/lib/jquery/dist/jquery.min.js", $"src {StaticAssets}/comety.js?v={ScriptVersion.CometyJs}", "create comety jQuery"],
             scripts.Kinds);
         Assert.Equal(ConsumerApp.UpdatesPath, scripts.Settings.GetProperty("url").GetString());
 
-        foreach (var (path, content) in new[] { ($"{StaticAssets}/comety.js", "Comety.create"), ($"{StaticAssets}/lib/jquery/dist/jquery.min.js", "jQuery") })
+        foreach (var (path, content) in new[] { ($"{StaticAssets}/comety.js?v={ScriptVersion.CometyJs}", "Comety.create"), ($"{StaticAssets}/comety.mjs", "export const create"), ($"{StaticAssets}/lib/jquery/dist/jquery.min.js", "jQuery") })
         {
             using var asset = await client.GetAsync(new Uri(path, UriKind.Relative)).Bounded();
             var text = await asset.Content.ReadAsStringAsync().Bounded();

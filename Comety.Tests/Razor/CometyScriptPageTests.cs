@@ -107,7 +107,7 @@ public sealed class CometyScriptPageTests
         var body = RenderedScripts.Within(page.Body!);
         Assert.Equal(["timing comety"], head.Kinds);
         Assert.Equal(
-            ["if-no-jquery src /_content/Comety.Razor/lib/jquery/dist/jquery.min.js", "src /_content/Comety.Razor/comety.js", "create comety jQuery"],
+            ["if-no-jquery src /_content/Comety.Razor/lib/jquery/dist/jquery.min.js", $"src /_content/Comety.Razor/comety.js?v={ScriptVersion.CometyJs}", "create comety jQuery"],
             body.Kinds);
         Assert.All(page.Scripts, script => Assert.Equal("n0nce", script.GetAttribute("nonce")));
         var settings = body.Settings;
@@ -137,11 +137,64 @@ public sealed class CometyScriptPageTests
 
         var body = RenderedScripts.Within(page.Body!);
         Assert.Equal(
-            ["if-no-jquery src /base/_content/Comety.Razor/lib/jquery/dist/jquery.min.js", "src /base/_content/Comety.Razor/comety.js", "create comety jQuery"],
+            ["if-no-jquery src /base/_content/Comety.Razor/lib/jquery/dist/jquery.min.js", $"src /base/_content/Comety.Razor/comety.js?v={ScriptVersion.CometyJs}", "create comety jQuery"],
             body.Kinds);
         Assert.Equal("/base/razor-tests/lobby/updates", body.Settings.GetProperty("url").GetString());
         await AssertServedScriptsAsync(client, page);
     }
+
+    [Fact]
+    public async Task The_script_url_carries_the_content_hash_of_the_comety_js_it_serves()
+    {
+        await using var host = await TestHost.StartAsync();
+        using var client = host.CreateClient();
+
+        var page = await GetPageAsync(client, "/razor-tests/page?user=ann");
+
+        var src = CometyJsSource(page);
+        Assert.StartsWith("/_content/Comety.Razor/comety.js?v=", src, StringComparison.Ordinal);
+        using var response = await client.GetAsync(new Uri(src, UriKind.Relative)).Bounded();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(ScriptVersion.Of(await response.Content.ReadAsByteArrayAsync().Bounded()), ScriptVersion.In(src));
+    }
+
+    [Fact]
+    public async Task The_hash_in_the_script_url_changes_when_comety_js_changes()
+    {
+        // Two deployments whose web roots hold different comety.js files (as before and after an upgrade).
+        var versions = new List<string?>();
+        foreach (var content in new[] { "/* comety.js, one version */", "/* comety.js, the next */" })
+        {
+            using var webRoot = new TemporaryWebRoot();
+            webRoot.Write("_content/Comety.Razor/comety.js", content);
+            await using var host = await TestHost.StartAsync(new TestHostOptions { ConfigureApp = app => webRoot.Serve(app.Environment) });
+            using var client = host.CreateClient();
+
+            var src = CometyJsSource(await GetPageAsync(client, "/razor-tests/page?user=ann"));
+
+            Assert.Equal(ScriptVersion.Of(System.Text.Encoding.UTF8.GetBytes(content)), ScriptVersion.In(src));
+            versions.Add(ScriptVersion.In(src));
+        }
+
+        Assert.NotEqual(versions[0], versions[1]);
+    }
+
+    [Fact]
+    public async Task Where_the_web_root_has_no_comety_js_the_script_url_is_the_plain_one()
+    {
+        await using var host = await TestHost.StartAsync(new TestHostOptions
+        {
+            ConfigureApp = app => app.Environment.WebRootFileProvider = new Microsoft.Extensions.FileProviders.NullFileProvider(),
+        });
+        using var client = host.CreateClient();
+
+        var page = await GetPageAsync(client, "/razor-tests/page?user=ann");
+
+        Assert.Equal("/_content/Comety.Razor/comety.js", CometyJsSource(page));
+    }
+
+    private static string CometyJsSource(IHtmlDocument page) =>
+        Assert.Single(page.Scripts, script => script.Source?.Contains("/comety.js", StringComparison.Ordinal) == true).Source!;
 
     private static async Task<IHtmlDocument> GetPageAsync(HttpClient client, string path)
     {

@@ -75,4 +75,18 @@ public sealed class TestPagesController(CometyDispatcher dispatcher) : Controlle
         ViewData["Transport"] = transport;
         return View("~/Views/TestPages/Page.cshtml");
     }
+
+    /// <summary>
+    /// <c>/test/module-page?user=…</c>: a page that imports comety.mjs as an ES module (no
+    /// <c>&lt;comety-script&gt;</c>) and creates the API itself, recording events as the test page does.
+    /// </summary>
+    [HttpGet("module-page")]
+    public async Task<IActionResult> ModulePage(string user)
+    {
+        await dispatcher.EnsureRegisteredAsync(user);
+        Response.Cookies.Append(TestUpdatesController.UserCookie, user, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
+        ViewData["Position"] = dispatcher.LastSequence;
+        ViewData["User"] = user;
+        return View("~/Views/TestPages/Module.cshtml");
+    }
 }
