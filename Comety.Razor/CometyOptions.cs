@@ -33,7 +33,9 @@ public sealed class CometyOptions
     /// <summary>
     /// Gets or sets how long a stream (a <c>GET</c> that asks for <c>text/event-stream</c>, protocol
     /// version 2) stays open before the server ends it and the page opens the next one from its
-    /// position, so that heartbeats, load balancers and deployments see fresh requests. The default is 60 seconds.
+    /// position, so that heartbeats, load balancers and deployments see fresh requests. Each stream
+    /// ends somewhere in the last fifth of it, so that streams opened together do not all end
+    /// together. The default is 60 seconds.
     /// </summary>
     public TimeSpan StreamDuration { get; set; } = TimeSpan.FromSeconds(60);
 

@@ -13,6 +13,9 @@ public abstract partial class CometyController
 {
     private const string LastEventIdHeader = "Last-Event-ID";
 
+    // The share of StreamDuration over which the ends of streams are spread.
+    private const double StreamEndSpread = 0.2;
+
     // Whether the request asks for a stream: its Accept lists text/event-stream with a quality above 0.
     // Most polls' Accept does not even contain the text, and are not parsed.
     private static bool AcceptsEventStream(HttpRequest request)
@@ -131,7 +134,10 @@ public abstract partial class CometyController
         var aborted = HttpContext.RequestAborted;
         var clock = dispatcher.TimeProvider;
         var keepAlive = Options.StreamKeepAliveInterval;
-        var endAt = clock.GetUtcNow() + Options.StreamDuration;
+        // Each stream ends somewhere in the last fifth of StreamDuration: streams opened together (a
+        // deployment, a network back) would otherwise all end, reconnect and fall silent together,
+        // once per duration, for as long as the clients stay.
+        var endAt = clock.GetUtcNow() + Options.StreamDuration * (1 - (StreamEndSpread * Random.Shared.NextDouble()));
         var output = response.BodyWriter;
         var position = first.LastId;
         var written = 0;

@@ -249,6 +249,50 @@ public sealed class StreamTests
     }
 
     [Fact]
+    public async Task Streams_opened_together_end_at_different_times_in_the_last_fifth_of_their_duration()
+    {
+        // A keep-alive every second: each second, every open stream writes a comment or its end.
+        var clock = new FakeTimeProvider();
+        await using var host = await TestHost.StartAsync(new TestHostOptions
+        {
+            TimeProvider = clock,
+            HeartbeatTimeout = TimeSpan.FromMinutes(5),
+            Configure = comety => comety.StreamKeepAliveInterval = TimeSpan.FromSeconds(1),
+        }).Bounded();
+        var open = new List<EventStreamReader>();
+        var clients = new List<HttpClient>();
+        for (var i = 0; i < 10; i++)
+        {
+            await host.Dispatcher.RegisterUserAsync($"user{i}").Bounded();
+            clients.Add(host.CreateClient($"user{i}"));
+            open.Add((await EventStreamReader.OpenAsync(clients[^1])).Reader);
+        }
+
+        var endedAt = new List<int>();
+        for (var second = 1; second <= 60 && open.Count > 0; second++)
+        {
+            await host.WaitUntilPollsWaitAsync(open.Count);
+            clock.Advance(TimeSpan.FromSeconds(1));
+            foreach (var stream in open.ToList())
+            {
+                var message = await stream.NextAsync();
+                if (!message!.IsComment)
+                {
+                    Assert.Equal("comety-end", message.Event);
+                    endedAt.Add(second);
+                    open.Remove(stream);
+                    await stream.DisposeAsync();
+                }
+            }
+        }
+
+        clients.ForEach(c => c.Dispose());
+        Assert.Empty(open);
+        Assert.All(endedAt, second => Assert.InRange(second, 48, 60));
+        Assert.True(endedAt.Distinct().Count() > 1, $"All ten ended at {endedAt[0]} s.");
+    }
+
+    [Fact]
     public async Task An_open_stream_counts_as_polling_for_the_heartbeat_and_the_heartbeat_starts_when_it_ends()
     {
         var clock = new FakeTimeProvider();
