@@ -69,60 +69,6 @@ public abstract partial class CometyController
         return null;
     }
 
-    // Everything a poll would refuse is refused before the stream starts, with the poll's status:
-    // the first look at the inbox takes no time and decides 409 and 429.
-    private async Task<IActionResult> OpenStreamAsync(CometyDispatcher dispatcher, string userId, long? position, DateTimeOffset arrivedAt, TimeSpan? elapsed)
-    {
-        var aborted = HttpContext.RequestAborted;
-        TimeSpan? expectedDelay = null;
-        var handedOver = false;
-        try
-        {
-            StopHeartbeat(dispatcher, userId);
-            var estimator = dispatcher.GetNetworkDelayEstimator(userId, ConnectionKey());
-            if (estimator.OnRequest(arrivedAt, elapsed) is { } measured)
-            {
-                Log.NetworkDelayMeasured(Logger, userId, measured.TotalMilliseconds);
-            }
-
-            expectedDelay = EstimateNetworkDelay(estimator);
-            var first = await dispatcher.PollAsync(userId, position, TimeSpan.Zero, cancellationToken: aborted);
-            if (first.TooManyPolls)
-            {
-                return TooManyPolls(dispatcher, userId);
-            }
-
-            if (first.MustResynchronize)
-            {
-                return Reject(StatusCodes.Status409Conflict, "Resynchronise", ResynchroniseDetail(dispatcher, userId, position), userId, ResynchroniseReason);
-            }
-
-            handedOver = true;
-            return new EventStreamResult(this, dispatcher, userId, first, estimator, expectedDelay);
-        }
-        catch (UnknownUserException)
-        {
-            return NotRegistered(userId);
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            Log.PollAbandoned(Logger, userId);
-            return new EmptyResult();
-        }
-        catch (Exception e)
-        {
-            return await FailAsync(dispatcher, userId, e);
-        }
-        finally
-        {
-            // From here on the stream owns the heartbeat, and starts it when it ends.
-            if (!handedOver && dispatcher.IsRegistered(userId))
-            {
-                StartHeartbeat(dispatcher, userId, expectedDelay);
-            }
-        }
-    }
-
     // Writes the stream: the opening message, then each poll's events as the dispatcher answers
     // it, a comment after each keep-alive interval of silence, and the end after StreamDuration.
     // The first look is a poll from the position the page stated; every later wait continues the

@@ -126,13 +126,9 @@ public abstract partial class CometyController : ControllerBase
             return NotRegistered(userId);
         }
 
-        if (stream)
-        {
-            return await OpenStreamAsync(dispatcher, userId, position, arrivedAt, query.Elapsed);
-        }
-
         var aborted = HttpContext.RequestAborted;
         TimeSpan? expectedDelay = null;
+        var streaming = false;
         try
         {
             // Inside the try: the user may leave between the check above and here.
@@ -144,7 +140,10 @@ public abstract partial class CometyController : ControllerBase
             }
 
             expectedDelay = EstimateNetworkDelay(estimator);
-            var hold = query.Timeout!.Value * Options.ResponseTimeoutFactor - (expectedDelay ?? TimeSpan.Zero);
+
+            // A stream looks at once, before its response starts, so that what a poll would refuse
+            // is refused with the poll's status; then it writes the events as they come.
+            var hold = stream ? TimeSpan.Zero : query.Timeout!.Value * Options.ResponseTimeoutFactor - (expectedDelay ?? TimeSpan.Zero);
             var result = await dispatcher.PollAsync(userId, position, hold > TimeSpan.Zero ? hold : TimeSpan.Zero, cancellationToken: aborted);
             if (result.TooManyPolls)
             {
@@ -154,6 +153,13 @@ public abstract partial class CometyController : ControllerBase
             if (result.MustResynchronize)
             {
                 return Reject(StatusCodes.Status409Conflict, "Resynchronise", ResynchroniseDetail(dispatcher, userId, position), userId, ResynchroniseReason);
+            }
+
+            if (stream)
+            {
+                // From here on the stream owns the heartbeat, and starts it when it ends.
+                streaming = true;
+                return new EventStreamResult(this, dispatcher, userId, result, estimator, expectedDelay);
             }
 
             Log.PollAnswered(Logger, userId, result.Events?.Count ?? 0, result.LastId);
@@ -176,7 +182,7 @@ public abstract partial class CometyController : ControllerBase
         }
         finally
         {
-            if (dispatcher.IsRegistered(userId))
+            if (!streaming && dispatcher.IsRegistered(userId))
             {
                 StartHeartbeat(dispatcher, userId, expectedDelay);
             }

@@ -43,8 +43,7 @@ public sealed class StreamingTests(BrowserFixture browser)
         var stream = Assert.Single(page.Polls);
         Assert.True(BrowserPage.IsStream(stream), $"The page polled: {await page.DescribeAsync()}");
         Assert.Equal(BrowserPage.ConfirmOf(stream), BrowserPage.LastEventIdOf(stream));
-        Assert.Empty(await page.ErrorStatusesAsync());
-        Assert.True(await page.IsRunningAsync());
+        await AssertGoesOnUntroubledAsync(page);
     }
 
     [Fact]
@@ -75,8 +74,7 @@ public sealed class StreamingTests(BrowserFixture browser)
         // The fallback polls from the position the stream started at: the held-back events come again.
         Assert.Equal(BrowserPage.ConfirmOf(polls[0]), BrowserPage.ConfirmOf(polls[1]));
         Assert.Equal(1, proxy.ForwardedStreams);
-        Assert.Empty(await page.ErrorStatusesAsync());
-        Assert.True(await page.IsRunningAsync());
+        await AssertGoesOnUntroubledAsync(page);
     }
 
     [Fact]
@@ -86,8 +84,7 @@ public sealed class StreamingTests(BrowserFixture browser)
         await using var proxy = await TestProxy.StartAsync(host.BaseAddress, buffer: false);
         await using var page = await browser.OpenAsync(proxy.BaseAddress);
         await page.OpenAsync("ann");
-        var before = await host.Dispatcher.BroadcastAsync("server", Args("before")).Bounded();
-        await page.WaitForReceivedAsync(1);
+        var before = await ReceivedFirstAsync(host, page);
 
         // The connection drops with half of the next event's message through.
         var cut = proxy.CutInsideNextEventAsync();
@@ -105,8 +102,7 @@ public sealed class StreamingTests(BrowserFixture browser)
         Assert.Equal(before, BrowserPage.LastEventIdOf(streams[1]));
         Assert.Equal(2, proxy.ForwardedStreams);
         // The first cut is resumed at once, without troubling the error handler.
-        Assert.Empty(await page.ErrorStatusesAsync());
-        Assert.True(await page.IsRunningAsync());
+        await AssertGoesOnUntroubledAsync(page);
     }
 
     [Fact]
@@ -116,8 +112,7 @@ public sealed class StreamingTests(BrowserFixture browser)
         await using var proxy = await TestProxy.StartAsync(host.BaseAddress, buffer: false);
         await using var page = await browser.OpenAsync(proxy.BaseAddress);
         await page.OpenAsync("ann");
-        var before = await host.Dispatcher.BroadcastAsync("server", Args("before")).Bounded();
-        await page.WaitForReceivedAsync(1);
+        var before = await ReceivedFirstAsync(host, page);
 
         // The network goes down: the open stream is cut, and every new request is dropped.
         proxy.Refusing = true;
@@ -181,5 +176,20 @@ public sealed class StreamingTests(BrowserFixture browser)
         await page.WaitForReceivedAsync(2);
         Assert.Equal([first, later], (await page.ReceivedAsync()).Select(e => (long?)e.Sequence));
         Assert.Equal(first, BrowserPage.LastEventIdOf(page.Polls[1]));
+    }
+
+    // The page's first event, "before", posted once the page polls and received.
+    private static async Task<long?> ReceivedFirstAsync(TestHost host, BrowserPage page)
+    {
+        var before = await host.Dispatcher.BroadcastAsync("server", Args("before")).Bounded();
+        await page.WaitForReceivedAsync(1);
+        return before;
+    }
+
+    // Nothing reached the error handler, and the loop still runs.
+    private static async Task AssertGoesOnUntroubledAsync(BrowserPage page)
+    {
+        Assert.Empty(await page.ErrorStatusesAsync());
+        Assert.True(await page.IsRunningAsync());
     }
 }

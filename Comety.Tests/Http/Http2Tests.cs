@@ -13,15 +13,8 @@ public sealed class Http2Tests
     [Fact]
     public async Task Polls_and_sends_work_over_HTTP_2()
     {
-        await using var host = await TestHost.StartAsync(new TestHostOptions
-        {
-            Antiforgery = false,
-            ConfigureServices = services => services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2)),
-        }).Bounded();
-        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
-        using var client = host.CreateClient("ann");
-        client.DefaultRequestVersion = HttpVersion.Version20;
-        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        await using var host = await StartAsync(antiforgery: false);
+        using var client = Http2Client(host, "ann");
 
         await client.SendNoContentAsync("""{"type": "subscribe", "channel": "room-1"}""");
         using (var abort = new CancellationTokenSource())
@@ -46,14 +39,8 @@ public sealed class Http2Tests
     [Fact]
     public async Task A_stream_delivers_over_HTTP_2()
     {
-        await using var host = await TestHost.StartAsync(new TestHostOptions
-        {
-            ConfigureServices = services => services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2)),
-        }).Bounded();
-        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
-        using var client = host.CreateClient("ann");
-        client.DefaultRequestVersion = HttpVersion.Version20;
-        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        await using var host = await StartAsync(antiforgery: true);
+        using var client = Http2Client(host, "ann");
 
         var (stream, _) = await EventStreamReader.OpenAsync(client, "confirm=0");
         await using var __ = stream;
@@ -63,5 +50,25 @@ public sealed class Http2Tests
 
         Assert.Equal(HttpVersion.Version20, stream.Response.Version);
         Assert.Equal([seq!.Value], events.Select(e => e.Seq));
+    }
+
+    // HTTP/2 only, cleartext with prior knowledge; ann is registered.
+    private static async Task<TestHost> StartAsync(bool antiforgery)
+    {
+        var host = await TestHost.StartAsync(new TestHostOptions
+        {
+            Antiforgery = antiforgery,
+            ConfigureServices = services => services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http2)),
+        }).Bounded();
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        return host;
+    }
+
+    private static HttpClient Http2Client(TestHost host, string userId)
+    {
+        var client = host.CreateClient(userId);
+        client.DefaultRequestVersion = HttpVersion.Version20;
+        client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        return client;
     }
 }

@@ -327,8 +327,10 @@ public sealed class StreamTests
         await CometyHttp.WaitUntilAsync(() => !host.Dispatcher.IsRegistered("ann"), "ann times out once the stream is gone");
     }
 
-    [Fact]
-    public async Task A_user_unregistered_while_its_stream_is_open_gets_a_not_registered_problem_and_the_end()
+    [Theory]
+    [InlineData("unregistered", 403, "not-registered")]
+    [InlineData("stopping", 503, null)]
+    public async Task A_problem_while_the_stream_is_open_ends_it_with_a_problem_message_and_the_status_a_poll_would_get(string what, int status, string? reason)
     {
         await using var host = await TestHost.StartAsync().Bounded();
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
@@ -337,13 +339,21 @@ public sealed class StreamTests
         await using var __ = stream;
 
         await host.WaitUntilPollsWaitAsync();
-        await host.Dispatcher.UnregisterUserAsync("ann").Bounded();
+        if (what == "unregistered")
+        {
+            await host.Dispatcher.UnregisterUserAsync("ann").Bounded();
+        }
+        else
+        {
+            host.Dispatcher.StopPolling();
+        }
+
         var problem = await stream.NextAsync();
         var completed = await stream.NextAsync();
 
         Assert.Equal("comety-problem", problem!.Event);
-        Assert.Equal(403, problem.Json.GetProperty("status").GetInt32());
-        Assert.Equal("not-registered", problem.Json.GetProperty("reason").GetString());
+        Assert.Equal(status, problem.Json.GetProperty("status").GetInt32());
+        Assert.Equal(reason, problem.Json.TryGetProperty("reason", out var given) ? given.GetString() : null);
         Assert.Null(completed);
     }
 
@@ -378,25 +388,6 @@ public sealed class StreamTests
         Assert.InRange(received.Count, 0, posted.Count - 6);
         Assert.Equal(posted.Take(received.Count), received);
         Assert.Null(await stream.NextAsync());
-    }
-
-    [Fact]
-    public async Task When_the_application_stops_an_open_stream_ends_with_a_503_problem()
-    {
-        await using var host = await TestHost.StartAsync().Bounded();
-        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
-        using var client = host.CreateClient("ann");
-        var (stream, _) = await EventStreamReader.OpenAsync(client);
-        await using var __ = stream;
-
-        await host.WaitUntilPollsWaitAsync();
-        host.Dispatcher.StopPolling();
-        var problem = await stream.NextAsync();
-        var completed = await stream.NextAsync();
-
-        Assert.Equal("comety-problem", problem!.Event);
-        Assert.Equal(503, problem.Json.GetProperty("status").GetInt32());
-        Assert.Null(completed);
     }
 
     [Fact]

@@ -142,27 +142,7 @@ internal sealed class CometyFleet : Fleet
                     reader.Read();
                     reader.Skip();
                     reader.Read();
-                    Expect(reader.TokenType == JsonTokenType.StartObject);
-                    int index = -1;
-                    long sentAt = 0;
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        if (reader.ValueTextEquals("i"u8))
-                        {
-                            reader.Read();
-                            index = reader.GetInt32();
-                        }
-                        else if (reader.ValueTextEquals("t"u8))
-                        {
-                            reader.Read();
-                            sentAt = reader.GetInt64();
-                        }
-                        else
-                        {
-                            reader.Read();
-                            reader.Skip();
-                        }
-                    }
+                    TickArgs.Read(ref reader, out var index, out var sentAt);
 
                     reader.Read(); // seq
                     reader.Read();

@@ -492,31 +492,11 @@ internal sealed class CometyStreamFleet : Fleet
         private static void ReadTick(ReadOnlySpan<byte> json, out int index, out long sentAt, out long sequence)
         {
             var reader = new Utf8JsonReader(json);
-            index = -1;
-            sentAt = 0;
             Expect(reader.Read() && reader.TokenType == JsonTokenType.StartArray);
             Expect(reader.Read());
             reader.Skip();
-            Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject);
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("i"u8))
-                {
-                    reader.Read();
-                    index = reader.GetInt32();
-                }
-                else if (reader.ValueTextEquals("t"u8))
-                {
-                    reader.Read();
-                    sentAt = reader.GetInt64();
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
-            }
-
+            Expect(reader.Read());
+            TickArgs.Read(ref reader, out index, out sentAt);
             Expect(reader.Read() && reader.TokenType == JsonTokenType.Number);
             sequence = reader.GetInt64();
             Expect(reader.Read() && reader.TokenType == JsonTokenType.EndArray);
