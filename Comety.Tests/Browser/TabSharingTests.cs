@@ -191,7 +191,7 @@ public sealed class TabSharingTests(BrowserFixture browser)
     }
 
     [Fact]
-    public async Task A_tab_that_joins_after_events_were_passed_on_gets_those_after_its_position_at_once()
+    public async Task A_tab_that_joins_after_events_were_passed_on_gets_those_after_its_position_from_its_own_look()
     {
         await using var host = await TestHost.StartAsync();
         await using var tabs = await Tabs.OpenAsync(browser, host, "ann", 2, Sharing("ann", "poll"));
