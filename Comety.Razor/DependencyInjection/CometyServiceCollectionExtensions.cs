@@ -51,6 +51,7 @@ public static class CometyServiceCollectionExtensions
         services.TryAddSingleton(static provider =>
             new ClientChannelPatterns(provider.GetRequiredService<IOptions<CometyOptions>>().Value.ClientChannels));
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<TabSharingSecret>();
         services.TryAddSingleton<IEventLog, InMemoryEventLog>();
         services.TryAddSingleton(static provider => new CometyDispatcher(
             provider.GetRequiredService<IOptions<CometyOptions>>().Value.ToDispatcherOptions(),

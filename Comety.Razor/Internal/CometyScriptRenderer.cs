@@ -158,6 +158,17 @@ internal sealed class CometyScriptRenderer(JavaScriptEncoder javaScriptEncoder, 
             json.Append(", \"confirm\": ").Append(confirm.Value.ToString(CultureInfo.InvariantCulture));
         }
 
+        if (!settings.ShareTabs)
+        {
+            json.Append(", \"shareTabs\": false");
+        }
+        else if (CometyScriptSettings.Given(settings.ShareAs) is { } userId)
+        {
+            // An opaque tag (base64url, nothing to encode), never the user id: tabs with the same tag and URL share.
+            var secret = httpContext.RequestServices.GetService<TabSharingSecret>() ?? TabSharingSecret.Shared;
+            json.Append(", \"shareKey\": \"").Append(secret.TagOf(userId, settings.Url!)).Append('"');
+        }
+
         if (options.Value.ValidateAntiforgery && httpContext.RequestServices.GetService<IAntiforgery>() is { } antiforgery)
         {
             var tokens = antiforgery.GetAndStoreTokens(httpContext);

@@ -33,6 +33,12 @@ internal sealed class CometyScriptSettings
     /// <summary>The page's position, read with its data; read at render when null.</summary>
     public long? ResumeAfter { get; set; }
 
+    /// <summary>The page's user id, which keys the tabs that share one connection (as an opaque tag); none share without it.</summary>
+    public string? ShareAs { get; set; }
+
+    /// <summary>Whether tabs may share one connection (with <see cref="ShareAs"/>).</summary>
+    public bool ShareTabs { get; set; } = true;
+
     /// <summary>The dispatcher the position is read from; the application's when null.</summary>
     public CometyDispatcher? Dispatcher { get; set; }
 }

@@ -34,6 +34,8 @@ public sealed class CometyScriptTagHelper : TagHelper
     private const string ConfirmUserAttribute = "confirm-user";
     private const string DispatcherAttribute = "dispatcher";
     private const string TransportAttribute = "transport";
+    private const string ShareAsAttribute = "share-as";
+    private const string ShareTabsAttribute = "share-tabs";
 
     private readonly CometyScriptRenderer _renderer;
     private readonly IUrlHelperFactory _urlHelperFactory;
@@ -129,6 +131,18 @@ public sealed class CometyScriptTagHelper : TagHelper
     [HtmlAttributeName(TransportAttribute)]
     public string? Transport { get; set; }
 
+    /// <summary>
+    /// Gets or sets the page's user id, for the tabs of one browser to share one poll or stream: tabs
+    /// with the same updates URL and user share it. The page gets an opaque tag made from the id (an
+    /// HMAC with a key of the server's process), never the id itself. Without it, each tab has its own.
+    /// </summary>
+    [HtmlAttributeName(ShareAsAttribute)]
+    public string? ShareAs { get; set; }
+
+    /// <summary>Gets or sets whether the page's tabs may share one connection (with <c>share-as</c>). The default is <see langword="true"/>.</summary>
+    [HtmlAttributeName(ShareTabsAttribute)]
+    public bool ShareTabs { get; set; } = true;
+
     /// <summary>Gets or sets the view context; Razor sets it.</summary>
     [ViewContext]
     [HtmlAttributeNotBound]
@@ -150,6 +164,8 @@ public sealed class CometyScriptTagHelper : TagHelper
             TimeoutSeconds = Timeout,
             Nonce = Nonce,
             Transport = Transport,
+            ShareAs = ShareAs,
+            ShareTabs = ShareTabs,
             ResumeAfter = ResumeAfter,
             Dispatcher = Dispatcher,
         };

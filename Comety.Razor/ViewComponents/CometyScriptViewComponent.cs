@@ -38,6 +38,8 @@ public sealed class CometyScriptViewComponent : ViewComponent
     /// <param name="resumeAfter">The page's position, <see cref="CometyDispatcher.LastSequence"/> read with the page's data; read at render when <see langword="null"/>.</param>
     /// <param name="dispatcher">The dispatcher the position is read from; the one <c>AddComety</c> registers by default.</param>
     /// <param name="transport">How the page receives events: <c>auto</c> (the default), <c>stream</c> or <c>poll</c>.</param>
+    /// <param name="shareAs">The page's user id, for its tabs to share one connection (rendered as an opaque tag); none share without it.</param>
+    /// <param name="shareTabs">Whether the page's tabs may share one connection.</param>
     /// <returns>The script elements.</returns>
     public async Task<IViewComponentResult> InvokeAsync(
         string? url = null,
@@ -54,7 +56,9 @@ public sealed class CometyScriptViewComponent : ViewComponent
         string? nonce = null,
         long? resumeAfter = null,
         CometyDispatcher? dispatcher = null,
-        string? transport = null)
+        string? transport = null,
+        string? shareAs = null,
+        bool shareTabs = true)
     {
         var settings = new CometyScriptSettings
         {
@@ -68,6 +72,8 @@ public sealed class CometyScriptViewComponent : ViewComponent
             TimeoutSeconds = timeout,
             Nonce = nonce,
             Transport = transport,
+            ShareAs = shareAs,
+            ShareTabs = shareTabs,
             ResumeAfter = resumeAfter,
             Dispatcher = dispatcher,
         };

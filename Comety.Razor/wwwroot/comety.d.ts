@@ -70,6 +70,10 @@ declare global {
             transport: Transport;
             /** Milliseconds a new stream may take to deliver its first byte. */
             streamOpenTimeout: number;
+            /** The opaque tag (share-as) the tabs that share one connection are keyed by; null: this tab has its own. */
+            shareKey: string | null;
+            /** false: this tab keeps a connection of its own even with a shareKey. */
+            shareTabs: boolean;
         }
 
         /** The browser API that create() returns and <comety-script> puts in `comety` (or its api-name). */
@@ -98,6 +102,10 @@ declare global {
             transport?: Transport;
             /** The position the first request resumes from (the last sequence number the page shows). */
             confirm?: number;
+            /** The opaque tag <comety-script share-as> renders: tabs with the same tag and URL share one connection. */
+            shareKey?: string;
+            /** false (share-tabs="false"): the page's tabs do not share. */
+            shareTabs?: boolean;
             /** The antiforgery header and token that sends carry. */
             antiforgery?: { header?: string; token?: string };
         }

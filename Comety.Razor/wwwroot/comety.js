@@ -18,6 +18,14 @@
             && typeof window.TextDecoder === 'function' && typeof window.ReadableStream === 'function';
     }
 
+    // Whether the tabs of this browser can share one connection: Web Locks to elect the tab that holds
+    // it, BroadcastChannel to pass its events on (see share() below).
+    function canShare() {
+        var navigator = window.navigator;
+        return !!(navigator && navigator.locks && typeof navigator.locks.request === 'function')
+            && typeof window.BroadcastChannel === 'function' && typeof window.AbortController === 'function';
+    }
+
     // Reads a text/event-stream as the HTML standard interprets one (9.2.6): lines end with CRLF, LF
     // or CR; a line that starts with ':' is a comment; 'field: value' lines (one space after the colon
     // dropped) set `event`, append to `data` (joined with LF), set `id` (unless it holds NUL) and
@@ -248,7 +256,12 @@
             transport: settings.transport || 'auto',
             // Milliseconds a new stream may take to deliver its first byte; a proxy that buffers whole
             // responses delivers none, and 'auto' then long-polls instead.
-            streamOpenTimeout: 4000
+            streamOpenTimeout: 4000,
+            // The opaque tag <comety-script share-as> renders for the page's user and updates URL: tabs
+            // with the same URL and tag share one connection. Without it, each tab has its own.
+            shareKey: typeof settings.shareKey === 'string' && settings.shareKey ? settings.shareKey : null,
+            // false: this page keeps its own poll or stream even with a shareKey.
+            shareTabs: settings.shareTabs !== false
         };
 
         // Seconds since the previous response (or since the timing snippet ran, for the first poll).
@@ -326,6 +339,7 @@
 
         function received(loopParams, run, response) {
             var events = response.events;
+            broadcast(confirm, typeof response.lastId === 'number' ? response.lastId : null, events || []);
             if (events && events.length) {
                 var consumed = consume(loopParams, events);
                 if (consumed >= events.length) {
@@ -348,7 +362,8 @@
             }
         }
 
-        function failed(loopParams, run, jqXHR, textStatus, errorThrown) {
+        // `again` is what the retry does: the loop's next request by default, or a follower's catch-up.
+        function failed(loopParams, run, jqXHR, textStatus, errorThrown, again) {
             try {
                 loopParams.errorHandler(jqXHR, textStatus, errorThrown, loopParams);
             } catch (e) {
@@ -370,7 +385,7 @@
             retry = function () {
                 retry = null;
                 if (run === generation) {
-                    next(loopParams, run);
+                    (again || next)(loopParams, run);
                 }
             };
             retryTimer = window.setTimeout(function () {
@@ -530,6 +545,7 @@
 
             // Hands events that arrived together to the handler; returns whether to read on.
             function handOver(events) {
+                broadcast(confirm, events[events.length - 1][2], events);
                 var consumed = consume(loopParams, events);
                 if (consumed > 0) {
                     confirm = events[Math.min(consumed, events.length) - 1][2];
@@ -589,6 +605,7 @@
                     } else if (message.type === 'comety-end') {
                         // Every event received was consumed (else the stream would have ended before).
                         if (data && typeof data.lastId === 'number') {
+                            broadcast(confirm, data.lastId, []);
                             confirm = data.lastId;
                         }
                         progressed();
@@ -697,6 +714,225 @@
             });
         }
 
+        // One connection per browser, however many tabs. Browsers open at most six HTTP/1.1
+        // connections per host, and each tab's waiting poll or stream holds one: with more tabs, pages
+        // and sends of the site queue behind them. So the tabs that use the same updates URL as the same
+        // user (the same shareKey, an opaque tag the server renders; never the user id) share one:
+        //
+        // - Web Locks elect the tab that holds it. Each tab asks for one lock named after the URL and the
+        //   tag; the tab that gets it leads, and keeps it while its loop runs. The browser releases it when
+        //   the tab closes, navigates away or is discarded, and a waiting tab gets it at once: that is the
+        //   handover, with nothing of ours to time out. A SharedWorker could hold the connection instead,
+        //   but Safari had none before 16, it is a script of its own (a URL, a lifetime to manage), and it
+        //   cannot read a page's antiforgery token or run its handler; a tab that leads can.
+        // - The leader runs the loop exactly as a tab alone does (its own position) and posts every batch
+        //   it receives on a BroadcastChannel of the same name: { from, to, events }, where `from` is the
+        //   leader's position before the batch (the batch holds every event of the user after it) and
+        //   `to` the position after it (null when unknown).
+        // - Every other tab keeps its own position, as alone. It hands its handler only the events after
+        //   it, in order, once. When a batch starts after its position (the tab is new, was slow, or
+        //   consumed fewer than it was offered), the events in between are not in the batch: the tab asks
+        //   the server itself with one poll that does not wait (timeout=0, confirm=its position), and goes
+        //   on with the batches after it. The tab catches up on its own rather than asking the leader, so
+        //   that no message has to name a tab and a catch-up is an ordinary poll, with its 403 and 409.
+        // - A handler that consumes nothing (or throws) stops its own tab's loop: the tab leaves the
+        //   sharing (gives up or releases the lock, stops listening); the others go on, and if it led,
+        //   the next tab takes the lock and starts the loop from its own position: nothing lost, nothing
+        //   repeated, since positions are per tab.
+        //
+        // Where either API is missing (or share-as was not given), each tab polls or streams on its own.
+        var sharing = null;
+
+        function shareName(loopParams) {
+            return 'Comety:' + loopParams.url + ' ' + loopParams.shareKey;
+        }
+
+        // Joins the tabs sharing this loop's URL and tag: follows until the lock comes, then leads.
+        function share(loopParams, run) {
+            var name = shareName(loopParams);
+            var current = {
+                channel: new window.BroadcastChannel(name),
+                controller: new window.AbortController(),
+                release: null,
+                leading: false,
+                queue: [],
+                busy: false,
+                request: null
+            };
+            function live() {
+                return sharing === current && run === generation;
+            }
+            current.live = live;
+            sharing = current;
+            current.channel.onmessage = function (message) {
+                var batch = message.data;
+                if (!live() || current.leading || !batch || !Array.isArray(batch.events)) {
+                    // A batch the previous leader posted as it went is of no use to the new one.
+                    return;
+                }
+                current.queue.push(batch);
+                drain(loopParams, run, current);
+            };
+            window.navigator.locks.request(name, { signal: current.controller.signal }, function () {
+                if (!live()) {
+                    return undefined;
+                }
+                current.leading = true;
+                current.queue = [];
+                if (current.request !== null) {
+                    var request = current.request;
+                    current.request = null;
+                    request.abort();
+                }
+                if (retryTimer !== null) {
+                    window.clearTimeout(retryTimer);
+                    retryTimer = null;
+                    retry = null;
+                }
+                current.busy = false;
+                // Held until the loop stops or the tab goes away.
+                return new window.Promise(function (resolve) {
+                    current.release = resolve;
+                    next(loopParams, run);
+                });
+            }).then(null, function (error) {
+                if (live() && !(error && error.name === 'AbortError')) {
+                    // The lock could not be had (a sandboxed frame, say): this tab goes on alone.
+                    log('warn', 'tabs cannot share updates here; this tab receives its own', error);
+                    unshare();
+                    next(loopParams, run);
+                }
+            });
+            // A new follower catches up from its own position at once, rather than at the next batch.
+            catchUp(loopParams, run);
+        }
+
+        // Leaves the sharing: the lock is given up (or released, and the next tab leads), the channel closed.
+        function unshare() {
+            var current = sharing;
+            if (current === null) {
+                return;
+            }
+            sharing = null;
+            current.controller.abort();
+            if (current.release !== null) {
+                current.release();
+            }
+            current.channel.close();
+            if (current.request !== null) {
+                var request = current.request;
+                current.request = null;
+                request.abort();
+            }
+        }
+
+        // The leader passes on what it received: the events after `from`, up to `to`.
+        function broadcast(from, to, events) {
+            if (sharing === null || !sharing.leading) {
+                return;
+            }
+            try {
+                sharing.channel.postMessage({ from: from, to: to, events: events });
+            } catch (e) {
+                log('warn', 'could not pass events to the other tabs', e);
+            }
+        }
+
+        // A follower's batches, in order; one that starts after the tab's position waits for a catch-up.
+        function drain(loopParams, run, current) {
+            while (current.live() && !current.leading && !current.busy && current.queue.length) {
+                var batch = current.queue.shift();
+                if (!batch.own && (typeof batch.from !== 'number' || confirm === null || batch.from > confirm)) {
+                    // The events between the tab's position and the batch are not in it. The catch-up
+                    // gets every event after the position up to now, so the batches before it are of no use.
+                    current.queue = [];
+                    catchUp(loopParams, run);
+                    return;
+                }
+                if (!offer(loopParams, run, current, batch)) {
+                    return;
+                }
+            }
+        }
+
+        // Hands a follower's handler the events of a batch after its position; returns whether to go on.
+        function offer(loopParams, run, current, batch) {
+            var events = [];
+            for (var i = 0; i < batch.events.length; i++) {
+                if (confirm === null || batch.events[i][2] > confirm) {
+                    events.push(batch.events[i]);
+                }
+            }
+            var to = typeof batch.to === 'number' ? batch.to : (batch.events.length ? batch.events[batch.events.length - 1][2] : null);
+            if (events.length) {
+                var consumed = consume(loopParams, events);
+                if (!current.live()) {
+                    // The handler stopped or restarted updates itself.
+                    return false;
+                }
+                if (consumed <= 0) {
+                    api.stopUpdates();
+                    return false;
+                }
+                clearReloadMark(loopParams);
+                if (consumed < events.length) {
+                    // Only what was consumed: the rest comes again, from the server, at once.
+                    confirm = events[consumed - 1][2];
+                    current.queue = [];
+                    catchUp(loopParams, run);
+                    return false;
+                }
+                confirm = Math.max(events[events.length - 1][2], to === null ? 0 : to);
+            } else if (to !== null && (confirm === null || to > confirm)) {
+                confirm = to;
+            }
+            return true;
+        }
+
+        // A follower's own look at the server from its position: a poll that does not wait. Its answer
+        // is the first batch; those that came meanwhile wait behind it.
+        function catchUp(loopParams, run) {
+            var current = sharing;
+            if (current === null || current.leading || run !== generation) {
+                return;
+            }
+            current.busy = true;
+            var query = queryOf(loopParams);
+            query.timeout = 0;
+            var from = confirm;
+            var request = $.ajax({
+                url: loopParams.url,
+                type: 'GET',
+                data: query,
+                dataType: 'json',
+                cache: false,
+                timeout: loopParams.timeout * 1000
+            });
+            current.request = request;
+            request.done(function (response) {
+                if (!current.live() || current.leading || current.request !== request) {
+                    return;
+                }
+                current.request = null;
+                current.busy = false;
+                lastResponseAt = Date.now();
+                retryDelay = 0;
+                response = response || {};
+                var events = response.events || [];
+                if (confirm === from) {
+                    // The server's answer from the tab's own position: nothing is missing before it.
+                    current.queue.unshift({ own: true, from: from, to: typeof response.lastId === 'number' ? response.lastId : null, events: events });
+                }
+                drain(loopParams, run, current);
+            }).fail(function (jqXHR, textStatus, errorThrown) {
+                if (!current.live() || current.leading || current.request !== request) {
+                    return;
+                }
+                current.request = null;
+                failed(loopParams, run, jqXHR, textStatus, errorThrown, catchUp);
+            });
+        }
+
         // Starts the poll loop with the defaults, overridden by `overrides` for this loop only.
         api.startUpdates = function (overrides) {
             api.stopUpdates();
@@ -713,7 +949,11 @@
             running = loopParams;
             retryDelay = 0;
             resumedAtOnce = false;
-            next(loopParams, generation);
+            if (loopParams.shareTabs !== false && loopParams.shareKey && canShare()) {
+                share(loopParams, generation);
+            } else {
+                next(loopParams, generation);
+            }
             return loopParams;
         };
 
@@ -722,6 +962,7 @@
             generation++;
             running = null;
             retry = null;
+            unshare();
             if (retryTimer !== null) {
                 window.clearTimeout(retryTimer);
                 retryTimer = null;

@@ -20,7 +20,9 @@ namespace Comety.Tests.Infrastructure.TestApp;
 /// whose first poll gets every event still kept for its user; <c>handlers=defaults</c>, to keep comety.js's default handler and
 /// error handler, or <c>default-errors</c>, the default error handler only; <c>csp=true</c>, to serve
 /// the page under a Content-Security-Policy that allows only scripts with the page's nonce;
-/// <c>transport</c>, the page's <c>transport</c> attribute (<c>auto</c> when not given).
+/// <c>transport</c>, the page's <c>transport</c> attribute (<c>auto</c> when not given); <c>shareAs</c>,
+/// the page's <c>share-as</c> attribute (tabs with the same value share one connection); <c>shareTabs=false</c>,
+/// its <c>share-tabs="false"</c>.
 /// </remarks>
 [Route("test")]
 public sealed class TestPagesController(CometyDispatcher dispatcher) : Controller
@@ -37,7 +39,9 @@ public sealed class TestPagesController(CometyDispatcher dispatcher) : Controlle
         bool confirm = true,
         bool csp = false,
         string? postBetween = null,
-        string? transport = null)
+        string? transport = null,
+        string? shareAs = null,
+        bool shareTabs = true)
     {
         var registered = signedIn && register;
         if (registered)
@@ -73,6 +77,8 @@ public sealed class TestPagesController(CometyDispatcher dispatcher) : Controlle
         ViewData["Handlers"] = handlers;
         ViewData["Nonce"] = nonce;
         ViewData["Transport"] = transport;
+        ViewData["ShareAs"] = shareAs;
+        ViewData["ShareTabs"] = shareTabs;
         return View("~/Views/TestPages/Page.cshtml");
     }
 
