@@ -500,19 +500,9 @@ public sealed class CometyScriptTagHelperTests : IDisposable
     [Fact]
     public async Task The_dispatcher_attribute_gives_the_position_instead_of_the_applications_dispatcher()
     {
-        using var application = new CometyDispatcher();
-        using var other = new CometyDispatcher();
-        _harness.Dispatcher = application;
-        foreach (var dispatcher in new[] { application, other })
-        {
-            await dispatcher.RegisterUserAsync("ann").Bounded();
-        }
-
-        await application.BroadcastAsync("test", Args("chat")).Bounded();
-        for (var i = 0; i < 5; i++)
-        {
-            await other.BroadcastAsync("test", Args("chat")).Bounded();
-        }
+        var (application, other) = await _harness.TwoDispatchersAsync(otherEvents: 5);
+        using var _ = application;
+        using var __ = other;
 
         var rendered = await _harness.RenderAsync(tag =>
         {

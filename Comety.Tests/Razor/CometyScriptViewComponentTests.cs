@@ -95,19 +95,9 @@ public sealed class CometyScriptViewComponentTests : IDisposable
     [Fact]
     public async Task The_view_component_dispatcher_parameter_reads_the_position_instead_of_the_applications_dispatcher()
     {
-        using var application = new CometyDispatcher();
-        using var other = new CometyDispatcher();
-        _harness.Dispatcher = application;
-        foreach (var dispatcher in new[] { application, other })
-        {
-            await dispatcher.RegisterUserAsync("ann").Bounded();
-        }
-
-        await application.BroadcastAsync("test", Args("chat")).Bounded();
-        for (var i = 0; i < 3; i++)
-        {
-            await other.BroadcastAsync("test", Args("chat")).Bounded();
-        }
+        var (application, other) = await _harness.TwoDispatchersAsync(otherEvents: 3);
+        using var _ = application;
+        using var __ = other;
 
         var rendered = await _harness.InvokeAsync(component => component.InvokeAsync(url: "/chat/updates", dispatcher: other));
 

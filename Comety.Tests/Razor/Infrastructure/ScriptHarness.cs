@@ -37,6 +37,29 @@ internal sealed class ScriptHarness : IDisposable
     /// <summary>The application's dispatcher, registered in the request's services when set.</summary>
     public CometyDispatcher? Dispatcher { get; set; }
 
+    /// <summary>
+    /// Makes the application's dispatcher (one event posted) and another one (<paramref name="otherEvents"/>
+    /// posted), ann registered in both: a page given the other one must take its position from it.
+    /// </summary>
+    public async Task<(CometyDispatcher Application, CometyDispatcher Other)> TwoDispatchersAsync(int otherEvents)
+    {
+        var application = new CometyDispatcher();
+        var other = new CometyDispatcher();
+        Dispatcher = application;
+        foreach (var dispatcher in new[] { application, other })
+        {
+            await dispatcher.RegisterUserAsync("ann").Bounded();
+        }
+
+        await application.BroadcastAsync("test", TestEvents.Args("chat")).Bounded();
+        for (var i = 0; i < otherEvents; i++)
+        {
+            await other.BroadcastAsync("test", TestEvents.Args("chat")).Bounded();
+        }
+
+        return (application, other);
+    }
+
     /// <summary>Whether the application has ASP.NET Core's antiforgery (with ephemeral data protection).</summary>
     public bool RealAntiforgery { get; set; }
 
