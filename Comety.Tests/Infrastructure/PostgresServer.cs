@@ -346,7 +346,8 @@ public sealed class PostgresServer : IAsyncDisposable
             exec </dev/null >/dev/null 2>&1
             while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done
             [ -d "$2" ] || exit 0
-            pid=$(head -n 1 "$2/data/postmaster.pid" 2>/dev/null) && kill -QUIT "$pid" 2>/dev/null
+            pid=$(head -n 1 "$2/data/postmaster.pid" 2>/dev/null) || pid=
+            case "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" in *"$2/data"*) kill -QUIT "$pid" 2>/dev/null ;; *) pid= ;; esac
             for i in $(seq 1 100); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
             rm -rf "$2"
             """;
@@ -380,7 +381,7 @@ public sealed class PostgresServer : IAsyncDisposable
             return;
         }
 
-        if (!int.TryParse(pid, CultureInfo.InvariantCulture, out _))
+        if (!int.TryParse(pid, CultureInfo.InvariantCulture, out _) || !IsThisServersPostmaster(pid))
         {
             return;
         }
@@ -394,6 +395,23 @@ public sealed class PostgresServer : IAsyncDisposable
 
         using var process = Process.Start(startInfo);
         process?.WaitForExit(15_000);
+    }
+
+    // A pid file the server left when it crashed may name a process that has nothing to do with it since.
+    private bool IsThisServersPostmaster(string pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Contains(DataFolder, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private void DeleteFolder()
