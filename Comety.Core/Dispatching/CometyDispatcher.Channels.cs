@@ -31,25 +31,25 @@ public sealed partial class CometyDispatcher
                 throw new UnknownUserException(userId);
             }
 
-            if (!user.Channels.Add(channel))
+            if (_shared is null)
+            {
+                if (!user.Channels.Add(channel))
+                {
+                    return false;
+                }
+
+                AddToChannel(user, channel);
+            }
+            else if (user.Channels.Contains(channel))
             {
                 return false;
             }
+        }
 
-            // Under the user's lock, so that the user's and the channel's view always agree.
-            // Delivery never holds a channel's lock while it takes a user's.
-            while (true)
-            {
-                var state = _channels.GetOrAdd(channel, static _ => new ChannelState());
-                lock (state)
-                {
-                    if (!state.Removed)
-                    {
-                        state.Subscribers.Add(user);
-                        break;
-                    }
-                }
-            }
+        // On a shared log the subscription is a record, applied here as every server applies it.
+        if (_shared is not null && !await AppendMembershipAsync(LogRecordKind.Subscribed, userId, channel, cancellationToken))
+        {
+            return false;
         }
 
         await RaiseAsync(LifecycleEvent.Subscribed, user, channel, cancellationToken: cancellationToken);
@@ -75,12 +75,24 @@ public sealed partial class CometyDispatcher
                 throw new UnknownUserException(userId);
             }
 
-            if (!user.Channels.Remove(channel))
+            if (_shared is null)
+            {
+                if (!user.Channels.Remove(channel))
+                {
+                    return false;
+                }
+
+                RemoveFromChannel(user, channel);
+            }
+            else if (!user.Channels.Contains(channel))
             {
                 return false;
             }
+        }
 
-            RemoveFromChannel(user, channel);
+        if (_shared is not null && !await AppendMembershipAsync(LogRecordKind.Unsubscribed, userId, channel, cancellationToken))
+        {
+            return false;
         }
 
         await RaiseAsync(LifecycleEvent.Unsubscribed, user, channel, cancellationToken: cancellationToken);
@@ -116,6 +128,24 @@ public sealed partial class CometyDispatcher
         lock (state)
         {
             return [.. state.Subscribers.Select(static user => user.Id)];
+        }
+    }
+
+    // Under the user's lock, so that the user's and the channel's view always agree. Delivery never
+    // holds a channel's lock while it takes a user's.
+    private void AddToChannel(UserState user, string channel)
+    {
+        while (true)
+        {
+            var state = _channels.GetOrAdd(channel, static _ => new ChannelState());
+            lock (state)
+            {
+                if (!state.Removed)
+                {
+                    state.Subscribers.Add(user);
+                    return;
+                }
+            }
         }
     }
 

@@ -127,8 +127,12 @@ public sealed partial class CometyDispatcher
         }
 
         // Suspended, not cancelled: the poll restarts it when it ends, most often to a later
-        // time, which then keeps the entry's place in the timer's heap.
-        _timer.Suspend(user.Heartbeat);
+        // time, which then keeps the entry's place in the timer's heap. On a shared log, the poll
+        // being answered is reported alive.
+        if (_shared is null)
+        {
+            _timer.Suspend(user.Heartbeat);
+        }
     }
 
     private void RestartHeartbeat(UserState user, TimeSpan timeout)
@@ -141,6 +145,13 @@ public sealed partial class CometyDispatcher
             }
 
             user.HeartbeatVersion++;
+        }
+
+        if (_shared is not null)
+        {
+            // Decided for the cluster by the leader, from the deadlines every server reports.
+            NoteDeadline(user, timeout);
+            return;
         }
 
         _timer.Reset(user.Heartbeat, timeout);

@@ -48,5 +48,20 @@ public sealed partial class CometyDispatcher
         // Debug: the caller is told (CometyController answers 403).
         [LoggerMessage(14, LogLevel.Debug, "A message from user '{UserId}' to channel '{Channel}' was refused: the user is not subscribed to it.", EventName = "MessageToUnsubscribedChannel")]
         public static partial void MessageToUnsubscribedChannel(ILogger logger, string userId, string channel);
+
+        [LoggerMessage(15, LogLevel.Information, "Loaded the shared log (epoch {Epoch}): {UserCount} users as of {SnapshotSequence}, followed up to {LastDelivered}.", EventName = "SharedLogLoaded")]
+        public static partial void SharedLogLoaded(ILogger logger, string epoch, int userCount, long snapshotSequence, long lastDelivered);
+
+        [LoggerMessage(16, LogLevel.Error, "The shared log cannot be read or written; polls are answered 503 until it answers again.", EventName = "SharedLogFailed")]
+        public static partial void SharedLogFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(17, LogLevel.Information, "The shared log answers again.", EventName = "SharedLogAvailable")]
+        public static partial void SharedLogAvailable(ILogger logger);
+
+        [LoggerMessage(18, LogLevel.Warning, "The shared log's store changed (epoch {Before} to {After}, last sequence {Last}, this server had applied {Applied}): it was wiped or restored; every page resynchronises.", EventName = "SharedLogReset")]
+        public static partial void SharedLogReset(ILogger logger, string? before, string after, long last, long applied);
+
+        [LoggerMessage(19, LogLevel.Warning, "Reporting presence, deciding timeouts or trimming the shared log failed; trying again.", EventName = "ClusterDutiesFailed")]
+        public static partial void ClusterDutiesFailed(ILogger logger, Exception exception);
     }
 }

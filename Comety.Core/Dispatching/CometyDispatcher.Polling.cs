@@ -82,10 +82,16 @@ public sealed partial class CometyDispatcher
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "A poll's timeout cannot be negative.");
         }
 
+        if (_shared is not null && !await CatchUpAsync(position, cancellationToken))
+        {
+            // A position this store never issued, or one from before it was wiped or restored.
+            return PollResult.Resynchronize;
+        }
+
         var user = GetUser(userId);
         if (position is { } stated)
         {
-            var last = _log.LastSequence;
+            var last = LastSequence;
             if (stated < 0 || stated > last)
             {
                 throw new ArgumentOutOfRangeException(nameof(position), stated, $"A position must be between 0 and the last sequence number issued, {last}.");
@@ -111,6 +117,12 @@ public sealed partial class CometyDispatcher
                 {
                     if (!user.Registered)
                     {
+                        if (user.Reset)
+                        {
+                            // The shared store was wiped or restored: every page starts again.
+                            return PollResult.Resynchronize;
+                        }
+
                         throw new UnknownUserException(userId);
                     }
 
@@ -127,7 +139,7 @@ public sealed partial class CometyDispatcher
                         var tick = Volatile.Read(ref _retentionTick);
                         user.Positions.BeginPoll(after, tick / RetentionTicksPerWindow, unconfirmed);
                         begun = after;
-                        released = ReleaseHandled(user, RenderedFloor);
+                        released = _shared is null ? ReleaseHandled(user, RenderedFloor) : ReleaseUpTo(user, SharedFloor());
                     }
 
                     // Read before the inbox: every event up to here is in it, if it is for this user.
@@ -269,7 +281,13 @@ public sealed partial class CometyDispatcher
             return false;
         }
 
-        var floor = Math.Min(user.Positions.Floor(), renderedFloor);
+        return ReleaseUpTo(user, Math.Min(user.Positions.Floor(), renderedFloor));
+    }
+
+    // Lets go of the inbox's events up to `floor`; returns whether one was the last recipient's. Call under the user's lock.
+    private static bool ReleaseUpTo(UserState user, long floor)
+    {
+        var inbox = user.Inbox;
         var released = false;
         while (inbox.Count > 0 && inbox.First.Sequence <= floor)
         {

@@ -65,9 +65,26 @@ public sealed partial class CometyDispatcher
             return null;
         }
 
-        var appended = await _log.AppendAsync(newEvent, cancellationToken);
+        var appended = await AppendAsync(newEvent, cancellationToken);
         Interlocked.Increment(ref _eventsPosted);
-        await DeliverUpToAsync(appended.Sequence);
+        if (_shared is null)
+        {
+            await DeliverUpToAsync(appended.Sequence);
+        }
+        else
+        {
+            try
+            {
+                await DeliverUpToAsync(appended.Sequence);
+            }
+            catch (Exception e) when (!_disposed)
+            {
+                // The event is in the shared log: the loop that follows it delivers it once the
+                // store answers again. The post succeeded.
+                Log.SharedLogFailed(_logger, e);
+            }
+        }
+
         return appended.Sequence;
     }
 
@@ -115,6 +132,13 @@ public sealed partial class CometyDispatcher
     // Delivers one event to its recipients and retains it until they confirm it.
     private void Route(CometyEvent e)
     {
+        if (e.Kind != LogRecordKind.Event)
+        {
+            // A shared log's membership record: no user receives it, every server applies it.
+            Apply(e);
+            return;
+        }
+
         // One count held by delivery itself, so the event is not purgeable half delivered.
         e.PendingRecipients = 1;
         if (e.TargetUserIds is { } targets)
@@ -275,6 +299,7 @@ public sealed partial class CometyDispatcher
             keepFrom = _retained.Count > 0 ? _retained.First.Sequence : _lastRetained + 1;
         }
 
-        return _log.TrimAsync(keepFrom);
+        // A shared log is trimmed by the cluster's leader, by age: other servers' pages may still ask.
+        return _shared is null ? _log.TrimAsync(keepFrom) : ValueTask.CompletedTask;
     }
 }

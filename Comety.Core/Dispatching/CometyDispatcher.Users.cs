@@ -17,6 +17,17 @@ public sealed partial class CometyDispatcher
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         ThrowIfDisposed();
+        if (_shared is not null)
+        {
+            if (!await RegisterSharedAsync(userId, cancellationToken))
+            {
+                throw new DuplicateUserException(userId);
+            }
+
+            await CompleteRegistrationAsync(_users[userId], notify, cancellationToken);
+            return;
+        }
+
         UserState user;
         await _deliveryGate.WaitAsync(cancellationToken);
         try
@@ -66,6 +77,29 @@ public sealed partial class CometyDispatcher
             ThrowIfDisposed();
             UserState? added = null;
             UserState? leaving = null;
+            if (_shared is not null)
+            {
+                await WhenLoadedAsync(cancellationToken);
+                if (_users.TryGetValue(userId, out var present))
+                {
+                    if (!present.Leaving)
+                    {
+                        return false;
+                    }
+
+                    await WaitUntilGoneAsync(present, cancellationToken);
+                    continue;
+                }
+
+                if (!await RegisterSharedAsync(userId, cancellationToken))
+                {
+                    // Another server registered the user first; its Connected handlers run there.
+                    return false;
+                }
+
+                await CompleteRegistrationAsync(_users[userId], notify, cancellationToken);
+                return true;
+            }
 
             // Registrations take the gate, so a check and an add under it cannot race another
             // registration; removals only ever take users out.
@@ -100,6 +134,19 @@ public sealed partial class CometyDispatcher
 
             await WaitUntilGoneAsync(leaving!, cancellationToken);
         }
+    }
+
+    // Appends a shared log's registration record; false when the user was registered (here or on
+    // another server) before it.
+    private async ValueTask<bool> RegisterSharedAsync(string userId, CancellationToken cancellationToken)
+    {
+        await WhenLoadedAsync(cancellationToken);
+        if (_users.ContainsKey(userId))
+        {
+            return false;
+        }
+
+        return await AppendMembershipAsync(LogRecordKind.UserRegistered, userId, null, cancellationToken);
     }
 
     // What follows a registration once the user is in the table.
@@ -194,6 +241,33 @@ public sealed partial class CometyDispatcher
         }
 
         await RaiseAsync(LifecycleEvent.Finished, user, userChannels: channels, cancellationToken: cancellationToken);
+
+        if (_shared is not null)
+        {
+            try
+            {
+                // Every server takes the user out as it reads the record, this one too.
+                await AppendMembershipAsync(LogRecordKind.UserUnregistered, user.Id, null, CancellationToken.None, channels);
+            }
+            catch
+            {
+                // Not gone: the user stays registered, and may leave again later.
+                lock (user)
+                {
+                    user.Leaving = false;
+                }
+
+                throw;
+            }
+
+            Log.UserUnregistered(_logger, user.Id);
+            if (notify)
+            {
+                await PostSystemEventAsync("unregister-user", user.Id, cancellationToken);
+            }
+
+            return true;
+        }
 
         TaskCompletionSource? signal;
         bool released;

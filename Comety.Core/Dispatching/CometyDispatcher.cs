@@ -91,12 +91,26 @@ public sealed partial class CometyDispatcher : IDisposable
         _timer = new MultiTimer(_timeProvider, e => Log.TimerCallbackFailed(_logger, e));
         _onHeartbeatDue = state => OnHeartbeatDue((UserState)state!);
 
+        _shared = _log as ISharedEventLog;
+        if (_shared is null)
+        {
+            _loaded.TrySetResult();
+        }
+        else
+        {
+            // Until the users' windows are loaded, polls are answered 503.
+            _unavailable = true;
+        }
+
         _lastDelivered = _log.LastSequence;
         _lastRetained = _lastDelivered;
         _metrics = new DispatcherMetrics(this, meterFactory);
         var tick = _options.HeartbeatTimeout / RetentionTicksPerWindow;
         _retentionClock = _timeProvider.CreateTimer(static state => ((CometyDispatcher)state!).OnRetentionTick(), this, tick, tick);
     }
+
+    /// <summary>Gets the log the dispatcher appends to and delivers from.</summary>
+    public IEventLog EventLog => _log;
 
     /// <summary>Gets the dispatcher's settings.</summary>
     public DispatcherOptions Options => _options;
@@ -107,8 +121,11 @@ public sealed partial class CometyDispatcher : IDisposable
     /// </summary>
     public TimeProvider TimeProvider => _timeProvider;
 
-    /// <summary>Gets the highest sequence number issued so far.</summary>
-    public long LastSequence => _log.LastSequence;
+    /// <summary>
+    /// Gets the highest sequence number issued so far; on a shared log, the highest this server has
+    /// applied (a page rendered here from it gets every later event on any server).
+    /// </summary>
+    public long LastSequence => _shared is null ? _log.LastSequence : Volatile.Read(ref _lastDelivered);
 
     /// <summary>Gets how many users are registered.</summary>
     public int UserCount => Volatile.Read(ref _userCount);
@@ -171,6 +188,10 @@ public sealed partial class CometyDispatcher : IDisposable
     {
         Volatile.Write(ref _renderedLastTick, Interlocked.Exchange(ref _renderedThisTick, long.MaxValue));
         Interlocked.Increment(ref _retentionTick);
+        if (_shared is not null)
+        {
+            NoteDeliveredAtTick();
+        }
     }
 
     /// <summary>Gets whether <see cref="StopPolling"/> was called: the application is stopping, and polls are answered at once.</summary>
@@ -199,6 +220,7 @@ public sealed partial class CometyDispatcher : IDisposable
         }
 
         _disposed = true;
+        StopShared();
         _retentionClock.Dispose();
         _timer.Dispose();
         _metrics.Dispose();

@@ -46,14 +46,22 @@ public sealed class CometyEvent
     {
     }
 
-    private CometyEvent(object? sender, Dictionary<string, object?> args, string? channel, string[]? targets, long sequence)
+    private CometyEvent(object? sender, Dictionary<string, object?> args, string? channel, string[]? targets, long sequence, LogRecordKind kind = LogRecordKind.Event)
     {
         Sender = sender;
         Args = args;
         Channel = channel;
         TargetUserIds = targets;
         Sequence = sequence;
+        Kind = kind;
     }
+
+    /// <summary>
+    /// Gets what the record is: <see cref="LogRecordKind.Event"/> for every event an application
+    /// posts; a shared log (<see cref="ISharedEventLog"/>) also holds the dispatcher's membership records,
+    /// which no user receives.
+    /// </summary>
+    public LogRecordKind Kind { get; }
 
     /// <summary>Gets what originated the event.</summary>
     public object? Sender { get; }
@@ -80,8 +88,70 @@ public sealed class CometyEvent
     public CometyEvent WithSequence(long sequence)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequence);
-        return new CometyEvent(Sender, (Dictionary<string, object?>)Args, Channel, (string[]?)TargetUserIds, sequence);
+        return new CometyEvent(Sender, (Dictionary<string, object?>)Args, Channel, (string[]?)TargetUserIds, sequence, Kind);
     }
+
+    /// <summary>
+    /// Returns the record a log stores for this event: UTF-8 JSON with its kind, sender, arguments,
+    /// channel and target users, everything but its sequence number, which the log keeps beside it.
+    /// </summary>
+    /// <returns>The record's bytes; <see cref="FromLogRecord"/> reads them back.</returns>
+    /// <remarks>
+    /// A durable <see cref="IEventLog"/> stores these bytes as they are (a <c>json</c> column keeps
+    /// them; <c>jsonb</c> would reorder the arguments): an event read back is written to the wire as
+    /// the same bytes by every server.
+    /// </remarks>
+    public byte[] ToLogRecord() => LogRecordJson.Write(this);
+
+    /// <summary>Reads an event back from the bytes of <see cref="ToLogRecord"/> and numbers it.</summary>
+    /// <param name="record">The record's bytes.</param>
+    /// <param name="sequence">The sequence number the log gave it; positive.</param>
+    /// <returns>The event: its arguments are strings where they were strings, <see cref="System.Text.Json.JsonElement"/>s otherwise.</returns>
+    /// <exception cref="FormatException">The bytes are not a record of <see cref="ToLogRecord"/>.</exception>
+    public static CometyEvent FromLogRecord(ReadOnlySpan<byte> record, long sequence)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sequence);
+        var (kind, sender, args, channel, targets) = LogRecordJson.Read(record);
+        if (!args.TryGetValue(TypeArgument, out var type) || type is not string { Length: > 0 })
+        {
+            throw new FormatException($"A log record needs a string argument '{TypeArgument}'.");
+        }
+
+        return new CometyEvent(sender, args, channel, targets, sequence, kind);
+    }
+
+    // A membership record of a shared log: delivered to nobody (no target), applied by every dispatcher.
+    internal static CometyEvent Membership(LogRecordKind kind, string userId, string? channel, string origin, IReadOnlyCollection<string>? channels = null)
+    {
+        var args = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            [TypeArgument] = MembershipTypes[(int)kind],
+            [UserIdArgument] = userId,
+            [OriginArgument] = origin,
+        };
+        if (channel is not null)
+        {
+            args[ChannelArgument] = channel;
+        }
+
+        if (channels is not null)
+        {
+            args[ChannelsArgument] = channels.ToArray();
+        }
+
+        return new CometyEvent(CometyDispatcher.SenderName, args, channel, [], 0, kind);
+    }
+
+    internal const string UserIdArgument = "userId";
+    internal const string OriginArgument = "origin";
+    internal const string ChannelsArgument = "channels";
+
+    private static readonly string[] MembershipTypes = ["", "comety-user-registered", "comety-user-unregistered", "comety-subscribed", "comety-unsubscribed"];
+
+    // The membership record's user, or null for an event.
+    internal string? MembershipUserId => Kind == LogRecordKind.Event ? null : Args.TryGetValue(UserIdArgument, out var id) ? id as string : null;
+
+    internal string? MembershipOrigin => Args.TryGetValue(OriginArgument, out var origin) ? origin as string : null;
 
     // Whether the event's target list names the user: false for an event without one.
     internal bool IsTargeting(string userId)

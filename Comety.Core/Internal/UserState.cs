@@ -49,6 +49,9 @@ internal sealed class UserState
     /// </summary>
     public long DroppedUpTo { get; set; }
 
+    /// <summary>Set, with <see cref="Registered"/> cleared, when a shared log's store was wiped or restored: the user's pages resynchronise.</summary>
+    public bool Reset { get; set; }
+
     /// <summary>Cleared when the user is removed; no event is routed to it after that.</summary>
     public bool Registered { get; set; } = true;
 

@@ -41,5 +41,9 @@ public abstract partial class CometyController
 
         [LoggerMessage(113, LogLevel.Debug, "Stream for user '{UserId}' closed by the client after {Count} events; it resumes from its last event.", EventName = "StreamAbandoned")]
         public static partial void StreamAbandoned(ILogger logger, string userId, int count);
+
+        // Warning, not Error: the dispatcher logs the store's failure once, at Error.
+        [LoggerMessage(114, LogLevel.Warning, "{Method} for user '{UserId}' answered 503: the event log cannot be reached.", EventName = "EventLogUnavailable")]
+        public static partial void EventLogUnavailable(ILogger logger, string method, string userId);
     }
 }

@@ -173,6 +173,11 @@ public abstract partial class CometyController
             // The client went away; it resumes from the last event it received.
             Log.StreamAbandoned(Logger, userId, written);
         }
+        catch (EventLogUnavailableException)
+        {
+            WriteProblem(output, userId, StatusCodes.Status503ServiceUnavailable, "Event log unavailable", "The server cannot reach its event log; try again shortly.", null);
+            await TryFlushAsync(output);
+        }
         catch (ObjectDisposedException e) when (e.ObjectName == typeof(CometyDispatcher).FullName)
         {
             WriteProblem(output, userId, StatusCodes.Status503ServiceUnavailable, "Shutting down", "The server is stopping; try again shortly.", null);

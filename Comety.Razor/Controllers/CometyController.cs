@@ -104,7 +104,22 @@ public abstract partial class CometyController : ControllerBase
             return Reject(StatusCodes.Status400BadRequest, stream ? "Invalid stream request" : "Invalid poll", invalid, userId);
         }
 
-        if (position > dispatcher.LastSequence)
+        if (dispatcher.IsShared)
+        {
+            // On a shared log, the page's position may come from another server: this one catches
+            // up to it first (and to the user's registration with it) before it looks.
+            var caughtUp = dispatcher.IsLogAvailable ? await TryCatchUpAsync(dispatcher, position) : null;
+            if (caughtUp is null)
+            {
+                return EventLogUnavailable(userId);
+            }
+
+            if (caughtUp == false)
+            {
+                return Reject(StatusCodes.Status409Conflict, "Resynchronise", $"The page's position {position} was not issued by the store this server follows (it was wiped or restored from a backup since); reload the page.", userId, ResynchroniseReason);
+            }
+        }
+        else if (position > dispatcher.LastSequence)
         {
             // A position this log never issued: the page was served by the log before a restart
             // (or another store). Its events cannot be told apart from the new log's: resynchronise.
@@ -170,6 +185,10 @@ public abstract partial class CometyController : ControllerBase
         {
             return NotRegistered(userId);
         }
+        catch (EventLogUnavailableException)
+        {
+            return EventLogUnavailable(userId);
+        }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away; its events stay for its next poll.
@@ -204,6 +223,12 @@ public abstract partial class CometyController : ControllerBase
         if (!TryIdentify(out var dispatcher, out var userId, out var failure))
         {
             return failure;
+        }
+
+        // On a shared log the user may have been registered on another server a moment ago.
+        if (dispatcher.IsShared && !dispatcher.IsRegistered(userId) && await TryCatchUpAsync(dispatcher, null) is null)
+        {
+            return EventLogUnavailable(userId);
         }
 
         if (!dispatcher.IsRegistered(userId))
@@ -535,8 +560,35 @@ public abstract partial class CometyController : ControllerBase
         return ProblemResult(status, title, detail, reason);
     }
 
+    // Whether a shared log's view reached the position (null: the store cannot be reached).
+    private async Task<bool?> TryCatchUpAsync(CometyDispatcher dispatcher, long? position)
+    {
+        try
+        {
+            return await dispatcher.CatchUpAsync(position, HttpContext.RequestAborted);
+        }
+        catch (EventLogUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    // Not the client's fault, nor a bug here: the script retries a 5xx with its backoff, and the
+    // database is back by then, or another server answers.
+    private ObjectResult EventLogUnavailable(string userId)
+    {
+        Log.EventLogUnavailable(Logger, Request.Method, userId);
+        Response.Headers.RetryAfter = "1";
+        return ProblemResult(StatusCodes.Status503ServiceUnavailable, "Event log unavailable", "The server cannot reach its event log; try again shortly.");
+    }
+
     private async Task<IActionResult> FailAsync(CometyDispatcher dispatcher, string userId, Exception exception)
     {
+        if (exception is EventLogUnavailableException)
+        {
+            return EventLogUnavailable(userId);
+        }
+
         if (exception is ObjectDisposedException { ObjectName: var name } && name == typeof(CometyDispatcher).FullName)
         {
             // Not a failure: the application is stopping. The script retries after a 5xx.
