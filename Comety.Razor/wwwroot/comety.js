@@ -739,9 +739,10 @@
         //   sharing (gives up or releases the lock, stops listening); the others go on, and if it led,
         //   the next tab takes the lock and starts the loop from its own position: nothing lost, nothing
         //   repeated, since positions are per tab.
-        // - A tab the browser freezes (Page Lifecycle API: a background tab, to save power) runs no
-        //   script and yet keeps its lock: the browser releases it only when the tab goes. Its loop
-        //   stops, and without more the other tabs would wait for its batches forever. So:
+        // - A tab the browser freezes (Page Lifecycle API: a background tab, to save power) runs none
+        //   of its timers and network callbacks, and yet keeps its lock: the browser releases it only
+        //   when the tab goes. Its loop stops, and without more the others would wait for its batches
+        //   forever. So:
         //   - A tab told it is being frozen (the 'freeze' event) leaves the sharing at once, leading or
         //     not, and joins again on 'resume': the next tab gets the lock within moments and leads from
         //     its own position. A follower leaves too, so that the browser never grants the lock to a
