@@ -739,15 +739,72 @@
         //   sharing (gives up or releases the lock, stops listening); the others go on, and if it led,
         //   the next tab takes the lock and starts the loop from its own position: nothing lost, nothing
         //   repeated, since positions are per tab.
+        // - A tab the browser freezes (Page Lifecycle API: a background tab, to save power) runs none
+        //   of its timers and network callbacks, and yet keeps its lock: the browser releases it only
+        //   when the tab goes. Its loop stops, and without more the others would wait for its batches
+        //   forever. So:
+        //   - A tab told it is being frozen (the 'freeze' event) leaves the sharing at once, leading or
+        //     not, and joins again on 'resume': the next tab gets the lock within moments and leads from
+        //     its own position. A follower leaves too, so that the browser never grants the lock to a
+        //     tab that cannot run the loop.
+        //   - Not every stop says so: Safari and Firefox fire no 'freeze', and a tab paused in a
+        //     debugger is as silent. So the leader answers a { type: 'probe' } on the channel at once
+        //     with { type: 'alive' }: message events are not throttled in background tabs, so a live
+        //     leader answers in milliseconds wherever it is, and a stopped one answers nothing. Every
+        //     batch it posts counts as alive as well. A visible follower that heard nothing from the
+        //     leader for half a second probes, and when another half second passes without an answer
+        //     it takes the lock with `steal` and leads from its own position, as any new leader does
+        //     (its first request, from its position, gets what it missed). A leader whose main thread
+        //     is busy that long is stolen from too: harmless, since it then follows (below). Chromium
+        //     still runs a frozen page's message events (its loop stops, its answers do not), so
+        //     there it is the 'freeze' event above that hands over.
+        //   - Only a visible follower probes on a timer; a hidden one probes once it becomes visible.
+        //     A hidden tab is the one the browser throttles and freezes next (a takeover there would
+        //     move the connection into a tab about to stop, and a throttled timer would take a minute
+        //     to notice anyway), and nobody is looking at it: the events wait at the server until a
+        //     tab shows, which fetches them from its own position and passes them on to the others.
+        //   - The tab stolen from learns it when it runs again: its lock request rejects (AbortError).
+        //     It abandons its poll or stream and joins again as a follower, from its own position, so
+        //     that its handler still gets every event once and in order. A batch it posted before it
+        //     learned does no harm: the new leader ignores batches, and the followers take only the
+        //     events after their own positions.
+        //   - Two visible followers that probe at once: their timers have random jitter, the one that
+        //     gets the lock says 'alive' at once (which the other hears before its own deadline), and
+        //     a follower that hears from a leader starts counting again. Should both steal anyway, the
+        //     first learns it was stolen from and follows: one leads, and there is no loop.
         //
         // Where either API is missing (or share-as was not given), each tab polls or streams on its own.
         var sharing = null;
+
+        // Milliseconds a visible follower goes without a word from the leader before it probes, and
+        // then waits for the answer before it takes over; each timer adds up to `jitterTime` at random.
+        // A leader that stopped is replaced within about a second (0.5 to 1.4 s after its last word),
+        // for two short messages a second between tabs while nothing happens. A live leader answers in
+        // milliseconds; only a main thread busy for half a second loses the lock, and then follows.
+        var quietTime = 500;
+        var answerTime = 500;
+        var jitterTime = 200;
+
+        // Where the browser cannot tell (none today has Web Locks without it), a tab counts as visible.
+        function isVisible() {
+            return window.document.visibilityState !== 'hidden';
+        }
 
         function shareName(loopParams) {
             return 'Comety:' + loopParams.url + ' ' + loopParams.shareKey;
         }
 
-        // Joins the tabs sharing this loop's URL and tag: follows until the lock comes, then leads.
+        // Posts a message of the tabs' own (a probe, or a leader's 'alive') on the channel.
+        function say(current, type) {
+            try {
+                current.channel.postMessage({ type: type });
+            } catch (e) {
+                log('warn', 'could not reach the other tabs', e);
+            }
+        }
+
+        // Joins the tabs sharing this loop's URL and tag: follows until the lock comes (or until it
+        // takes it from a leader that stopped answering), then leads.
         function share(loopParams, run) {
             var name = shareName(loopParams);
             var current = {
@@ -755,9 +812,19 @@
                 controller: new window.AbortController(),
                 release: null,
                 leading: false,
+                // Which request of the tab holds the lock while it leads: 'wait' (the one every tab
+                // makes as it joins) or 'steal'; and whether a steal was asked for and not yet granted.
+                holding: null,
+                stealing: false,
                 queue: [],
                 busy: false,
-                request: null
+                request: null,
+                // The messages heard from a leader (batches, 'alive'), when the last came, the probe
+                // waiting for an answer ({ at, heard }), and the follower's timer.
+                heard: 0,
+                heardAt: Date.now(),
+                probe: null,
+                timer: null
             };
             function live() {
                 return sharing === current && run === generation;
@@ -765,44 +832,144 @@
             current.live = live;
             sharing = current;
             current.channel.onmessage = function (message) {
-                var batch = message.data;
-                if (!live() || current.leading || !batch || !Array.isArray(batch.events)) {
+                var data = message.data;
+                if (!live() || !data) {
+                    return;
+                }
+                if (data.type === 'probe') {
+                    if (current.leading) {
+                        say(current, 'alive');
+                    }
+                    return;
+                }
+                if (current.leading) {
                     // A batch the previous leader posted as it went is of no use to the new one.
                     return;
                 }
-                current.queue.push(batch);
+                // Only a leader posts anything but probes: it is there.
+                current.heard++;
+                current.heardAt = Date.now();
+                if (!Array.isArray(data.events)) {
+                    return;
+                }
+                current.queue.push(data);
                 drain(loopParams, run, current);
             };
-            window.navigator.locks.request(name, { signal: current.controller.signal }, function () {
-                if (!live()) {
-                    return undefined;
-                }
-                current.leading = true;
-                current.queue = [];
-                if (current.request !== null) {
-                    var request = current.request;
-                    current.request = null;
-                    request.abort();
-                }
-                if (retryTimer !== null) {
-                    window.clearTimeout(retryTimer);
-                    retryTimer = null;
-                    retry = null;
-                }
-                current.busy = false;
-                // Held until the loop stops or the tab goes away.
-                return new window.Promise(function (resolve) {
-                    current.release = resolve;
-                    next(loopParams, run);
-                });
-            }).then(null, function (error) {
-                if (live() && !(error && error.name === 'AbortError')) {
+
+            // The callback of a lock request: the tab leads, from its own position.
+            function lead(kind) {
+                return function () {
+                    if (!live()) {
+                        return undefined;
+                    }
+                    if (kind === 'steal') {
+                        current.stealing = false;
+                    }
+                    current.holding = kind;
+                    if (current.leading) {
+                        // The tab's own steal took the lock from its own request, granted meanwhile:
+                        // the loop runs on, under the new request.
+                        return new window.Promise(function (resolve) {
+                            current.release = resolve;
+                        });
+                    }
+                    current.leading = true;
+                    current.queue = [];
+                    current.probe = null;
+                    if (current.timer !== null) {
+                        window.clearTimeout(current.timer);
+                        current.timer = null;
+                    }
+                    if (current.request !== null) {
+                        var request = current.request;
+                        current.request = null;
+                        request.abort();
+                    }
+                    if (retryTimer !== null) {
+                        window.clearTimeout(retryTimer);
+                        retryTimer = null;
+                        retry = null;
+                    }
+                    current.busy = false;
+                    // The followers that probed hear at once that a tab leads, before they steal too.
+                    say(current, 'alive');
+                    // Held until the loop stops or the tab goes away (or another tab steals it).
+                    return new window.Promise(function (resolve) {
+                        current.release = resolve;
+                        next(loopParams, run);
+                    });
+                };
+            }
+
+            function requested(kind, promise) {
+                promise.then(null, function (error) {
+                    if (!live()) {
+                        return;
+                    }
+                    if (error && error.name === 'AbortError') {
+                        // Aborted by the tab itself (a request it gave up as it stole), or the lock
+                        // this request held was stolen: by another tab, while this one did not run,
+                        // unless the tab's own steal is under way (it took the lock from itself).
+                        if (current.leading && current.holding === kind && !current.stealing) {
+                            log('info', 'another tab took over the shared updates while this one did not run (frozen?); this tab follows');
+                            rejoin(loopParams);
+                        }
+                        return;
+                    }
                     // The lock could not be had (a sandboxed frame, say): this tab goes on alone.
                     log('warn', 'tabs cannot share updates here; this tab receives its own', error);
                     unshare();
                     next(loopParams, run);
+                });
+            }
+
+            // A visible follower's watch over the leader (see above); `now` probes at once, as a tab
+            // that just became visible does.
+            current.watch = function (now) {
+                if (current.timer !== null) {
+                    window.clearTimeout(current.timer);
+                    current.timer = null;
                 }
-            });
+                if (!live() || current.leading || current.stealing || !isVisible()) {
+                    // A hidden tab's probe is forgotten: it probes afresh when it shows again.
+                    current.probe = null;
+                    return;
+                }
+                var time = Date.now();
+                var wait;
+                if (current.probe !== null && current.heard === current.probe.heard) {
+                    wait = current.probe.at + answerTime - time;
+                    if (wait <= 0) {
+                        steal();
+                        return;
+                    }
+                } else {
+                    current.probe = null;
+                    wait = now ? 0 : current.heardAt + quietTime - time;
+                    if (wait <= 0) {
+                        current.probe = { at: time, heard: current.heard };
+                        say(current, 'probe');
+                        wait = answerTime;
+                    }
+                }
+                current.timer = window.setTimeout(function () {
+                    current.timer = null;
+                    current.watch(false);
+                }, wait + Math.random() * jitterTime);
+            };
+
+            // The leader answered no probe: this tab takes the lock from it and leads from its own
+            // position. The request it waited with goes (a request cannot both wait on a signal and steal).
+            function steal() {
+                current.probe = null;
+                current.stealing = true;
+                log('info', 'the tab that held the shared updates does not answer (frozen?); this tab takes over');
+                current.controller.abort();
+                requested('steal', window.navigator.locks.request(name, { steal: true }, lead('steal')));
+            }
+
+            requested('wait', window.navigator.locks.request(name, { signal: current.controller.signal }, lead('wait')));
+            current.watch(false);
             // A new follower catches up from its own position at once, rather than at the next batch.
             catchUp(loopParams, run);
         }
@@ -818,12 +985,23 @@
             if (current.release !== null) {
                 current.release();
             }
+            if (current.timer !== null) {
+                window.clearTimeout(current.timer);
+                current.timer = null;
+            }
             current.channel.close();
             if (current.request !== null) {
                 var request = current.request;
                 current.request = null;
                 request.abort();
             }
+        }
+
+        // Leaves the sharing and joins it again as a follower, from the tab's position: the loop's
+        // requests and retries are abandoned (a new run, so that what they answer late is ignored).
+        function rejoin(loopParams) {
+            halt();
+            share(loopParams, generation);
         }
 
         // The leader passes on what it received: the events after `from`, up to `to`.
@@ -959,8 +1137,14 @@
 
         // Stops the loop; a poll in flight or an open stream is abandoned (the server keeps its events).
         api.stopUpdates = function () {
-            generation++;
+            halt();
             running = null;
+        };
+
+        // Stops what the loop does (its requests, its retry, its part in the sharing), but not
+        // `running`: stopUpdates, and a tab that leaves the sharing for a while (frozen, stolen from).
+        function halt() {
+            generation++;
             retry = null;
             unshare();
             if (retryTimer !== null) {
@@ -977,7 +1161,7 @@
                 pending = null;
                 request.abort();
             }
-        };
+        }
 
         api.isRunning = function () {
             return running !== null;
@@ -1032,6 +1216,30 @@
             api.stopUpdates();
         });
         $(window).on('online', retryNow);
+        // A tab being frozen leaves the sharing while it can (see share()), and joins it again from
+        // its position when it runs again. A tab alone keeps its request: the server answers it, and
+        // the tab reads the answer when it resumes.
+        var rejoinOnResume = null;
+        $(window.document).on('freeze', function () {
+            if (sharing === null || running === null) {
+                return;
+            }
+            rejoinOnResume = running;
+            halt();
+        });
+        $(window.document).on('resume', function () {
+            var loopParams = rejoinOnResume;
+            rejoinOnResume = null;
+            if (loopParams !== null && running === loopParams && sharing === null) {
+                share(loopParams, generation);
+            }
+        });
+        // A follower that shows probes the leader at once; one that hides stops watching (see share()).
+        $(window.document).on('visibilitychange', function () {
+            if (sharing !== null) {
+                sharing.watch(isVisible());
+            }
+        });
         // A page restored from the back/forward cache goes on where it stopped (or, if the server
         // forgot it meanwhile, gets a 403 and reloads).
         $(window).on('pageshow', function (event) {

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Comety.Tests.Http.Infrastructure;
 using Comety.Tests.Infrastructure;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Playwright;
+using Xunit.Abstractions;
 using static Comety.Tests.Infrastructure.TestEvents;
 
 namespace Comety.Tests.Browser;
@@ -9,12 +11,44 @@ namespace Comety.Tests.Browser;
 /// <summary>
 /// One connection per browser, however many tabs: the tabs of one user (the same <c>share-as</c>) in
 /// one browser context share one poll or stream, each still gets every event once and in order, and
-/// the holding tab hands over with nothing lost or repeated.
+/// the holding tab hands over with nothing lost or repeated, also when the browser freezes it.
 /// </summary>
 [Collection(BrowserSuite.Name)]
 [Trait("Category", "Browser")]
-public sealed class TabSharingTests(BrowserFixture browser)
+public sealed class TabSharingTests(BrowserFixture browser, ITestOutputHelper output)
 {
+    // As in a browser that stops a tab without the 'freeze' event (Safari and Firefox have none; a tab
+    // paused in a debugger) and runs nothing of it meanwhile: the page's script never hears of the
+    // freeze, and what it would post on a BroadcastChannel while frozen never goes. Chromium itself
+    // still runs a frozen page's message events (a frozen tab answers probes; it is the 'freeze' event
+    // that hands over there), so the test keeps the frozen tab's posts back itself. (Run in the page
+    // once it has loaded: the capturing listener on window comes before the script's on document.)
+    private const string SilentFreeze = """
+        (() => {
+            let frozen = false;
+            window.addEventListener('freeze', event => { event.stopImmediatePropagation(); frozen = true; }, true);
+            window.addEventListener('resume', () => { frozen = false; }, true);
+            const post = BroadcastChannel.prototype.postMessage;
+            BroadcastChannel.prototype.postMessage = function (message) {
+                if (!frozen) {
+                    post.call(this, message);
+                }
+            };
+        })()
+        """;
+
+    // The tab records the type of every message it posts on a BroadcastChannel from now on ('batch' for a batch).
+    private const string RecordPosts = """
+        (() => {
+            window.posted = [];
+            const post = BroadcastChannel.prototype.postMessage;
+            BroadcastChannel.prototype.postMessage = function (message) {
+                window.posted.push(message && typeof message.type === 'string' ? message.type : 'batch');
+                return post.call(this, message);
+            };
+        })()
+        """;
+
     [Theory]
     [InlineData("poll")]
     [InlineData("stream")]
@@ -90,6 +124,110 @@ public sealed class TabSharingTests(BrowserFixture browser)
             Assert.Equal(posted, (await tab.ReceivedAsync()).Select(e => (long?)e.Sequence));
             Assert.True(await tab.IsRunningAsync());
         }
+    }
+
+    [Theory]
+    [InlineData("poll", "told")]
+    [InlineData("stream", "told")]
+    [InlineData("poll", "silent")]
+    [InlineData("stream", "silent")]
+    public async Task When_the_holding_tab_is_frozen_another_takes_over_and_the_frozen_one_resumes_with_nothing_lost_or_repeated(string transport, string freeze)
+    {
+        await using var host = await TestHost.StartAsync();
+        await using var lifecycle = await LifecycleBrowser.StartAsync(host);
+
+        // Three tabs of one window: the last one opened is in front, the others hidden.
+        await using var tabs = await Tabs.OpenAsync(lifecycle, "ann", 3, Sharing("ann", transport));
+        var leader = await tabs.LeaderAsync();
+        if (freeze == "silent")
+        {
+            await leader.EvaluateAsync<object>(SilentFreeze);
+        }
+
+        var others = tabs.All.Where(tab => tab != leader).ToArray();
+        Assert.Equal("visible", await tabs.All[^1].EvaluateAsync<string>("() => document.visibilityState"));
+        var posted = new List<long?> { await host.Dispatcher.BroadcastAsync("server", Args("first")).Bounded() };
+        foreach (var tab in tabs.All)
+        {
+            await tab.WaitForReceivedAsync(1);
+        }
+
+        await lifecycle.SetLifecycleStateAsync(leader, "frozen");
+        var frozen = Stopwatch.StartNew();
+        posted.Add(await host.Dispatcher.BroadcastAsync("server", Args("while-frozen")).Bounded());
+        await BrowserWait.UntilAsync(() => others.Count(tab => tab.Polls.Any(IsWaiting)) == 1, "another tab to take over from the frozen one");
+        output.WriteLine($"{transport}, {freeze}: another tab took over {frozen.ElapsedMilliseconds} ms after the holding tab was frozen");
+        posted.Add(await host.Dispatcher.BroadcastAsync("server", Args("after-takeover")).Bounded());
+        foreach (var tab in others)
+        {
+            await tab.WaitForReceivedAsync(posted.Count);
+            Assert.Equal(posted, (await tab.ReceivedAsync()).Select(e => (long?)e.Sequence));
+        }
+
+        await lifecycle.SetLifecycleStateAsync(leader, "active");
+        if (freeze == "silent")
+        {
+            // It learns as it runs again that the lock went, and follows.
+            await leader.WaitForConsoleAsync("another tab took over the shared updates");
+        }
+
+        await leader.WaitForReceivedAsync(posted.Count);
+        posted.Add(await host.Dispatcher.BroadcastAsync("server", Args("after-resume")).Bounded());
+        foreach (var tab in tabs.All)
+        {
+            await tab.WaitForReceivedAsync(posted.Count);
+        }
+
+        foreach (var tab in tabs.All)
+        {
+            Assert.Equal(posted, (await tab.ReceivedAsync()).Select(e => (long?)e.Sequence));
+            Assert.True(await tab.IsRunningAsync());
+        }
+
+        // One tab took over and keeps the connection: the resumed tab follows it.
+        Assert.Single(others, tab => tab.Polls.Any(IsWaiting));
+        if (transport == "poll")
+        {
+            await BrowserWait.UntilAsync(() => host.Dispatcher.WaitingPollCount == 1, "one poll to wait: the new holder's");
+        }
+    }
+
+    [Fact]
+    public async Task A_live_holding_tab_answers_the_probes_of_the_visible_tab_and_is_not_taken_over_and_a_hidden_tab_probes_only_once_it_shows()
+    {
+        await using var host = await TestHost.StartAsync();
+        await using var lifecycle = await LifecycleBrowser.StartAsync(host);
+        await using var tabs = await Tabs.OpenAsync(lifecycle, "ann", 3, Sharing("ann", "poll"));
+        var leader = await tabs.LeaderAsync();
+        var visible = tabs.All[^1];
+        var hidden = tabs.All.Single(tab => tab != leader && tab != visible);
+        Assert.Equal(["hidden", "hidden", "visible"], [await leader.EvaluateAsync<string>("() => document.visibilityState"), await hidden.EvaluateAsync<string>("() => document.visibilityState"), await visible.EvaluateAsync<string>("() => document.visibilityState")]);
+        foreach (var tab in (BrowserPage[])[leader, hidden, visible])
+        {
+            await tab.EvaluateAsync<object>(RecordPosts);
+        }
+
+        // Three probe periods and more: the visible tab probed, the holder answered every probe, and
+        // nobody took over; the hidden tab never probed.
+        await visible.WaitUntilAsync("() => window.posted.filter(type => type === 'probe').length >= 3", null, "the visible tab to probe three times");
+        await leader.WaitUntilAsync("() => window.posted.filter(type => type === 'alive').length >= 3", null, "the holding tab to answer the probes");
+        Assert.Empty(await hidden.EvaluateAsync<string[]>("() => window.posted"));
+        Assert.Empty(await visible.EvaluateAsync<string[]>("() => window.posted.filter(type => type !== 'probe')"));
+
+        // Brought to front, it probes at once; the holder answers, and keeps the connection.
+        await hidden.Page.BringToFrontAsync().Bounded();
+        await hidden.WaitUntilAsync("() => document.visibilityState === 'visible' && window.posted.includes('probe')", null, "the tab brought to front to probe");
+        var last = await host.Dispatcher.BroadcastAsync("server", Args("still-shared")).Bounded();
+        foreach (var tab in tabs.All)
+        {
+            await tab.WaitForReceivedAsync(1);
+            Assert.Equal([last], (await tab.ReceivedAsync()).Select(e => (long?)e.Sequence));
+        }
+
+        Assert.Single(tabs.All, tab => tab.Polls.Any(IsWaiting));
+        Assert.Contains(leader, tabs.All.Where(tab => tab.Polls.Any(IsWaiting)));
+        Assert.All(await hidden.EvaluateAsync<string[]>("() => window.posted"), type => Assert.Equal("probe", type));
+        await BrowserWait.UntilAsync(() => host.Dispatcher.WaitingPollCount == 1, "the holder's poll to wait again");
     }
 
     [Fact]
@@ -294,12 +432,19 @@ public sealed class TabSharingTests(BrowserFixture browser)
 
         public IReadOnlyList<BrowserPage> All => _tabs;
 
-        public static async Task<Tabs> OpenAsync(BrowserFixture browser, TestHost host, string user, int count, Dictionary<string, string?> settings)
+        public static Task<Tabs> OpenAsync(BrowserFixture browser, TestHost host, string user, int count, Dictionary<string, string?> settings) =>
+            OpenAsync(() => browser.OpenAsync(host), user, count, settings);
+
+        /// <summary>Tabs of one window of <paramref name="lifecycle"/>, opened in order: the last one is in front.</summary>
+        public static Task<Tabs> OpenAsync(LifecycleBrowser lifecycle, string user, int count, Dictionary<string, string?> settings) =>
+            OpenAsync(lifecycle.NewTabAsync, user, count, settings);
+
+        private static async Task<Tabs> OpenAsync(Func<Task<BrowserPage>> open, string user, int count, Dictionary<string, string?> settings)
         {
             var tabs = new Tabs();
             try
             {
-                var first = await browser.OpenAsync(host);
+                var first = await open();
                 tabs._tabs.Add(first);
                 await first.OpenAsync(user, more: settings);
                 for (var i = 1; i < count; i++)

@@ -69,7 +69,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         _playwright?.Dispose();
     }
 
-    private static string? ChromiumPath()
+    /// <summary>The Chromium executable to use, or null for the one Playwright installed itself.</summary>
+    internal static string? ChromiumPath()
     {
         if (Environment.GetEnvironmentVariable(ChromiumVariable) is { Length: > 0 } configured)
         {

@@ -28,6 +28,7 @@ public sealed class BrowserPage : IAsyncDisposable
 
     private readonly IBrowserContext _context;
     private readonly bool _ownsContext;
+    private readonly Uri? _baseAddress;
     private readonly ConcurrentQueue<IRequest> _updates = new();
     private readonly ConcurrentQueue<IRequest> _pageLoads = new();
     private readonly ConcurrentQueue<IRequest> _failedUpdates = new();
@@ -35,10 +36,12 @@ public sealed class BrowserPage : IAsyncDisposable
     private readonly Lock _waitersLock = new();
     private readonly List<(Func<string, bool> Matches, TaskCompletionSource<string> Seen)> _consoleWaiters = [];
 
-    public BrowserPage(IBrowserContext context, IPage page, bool ownsContext = true)
+    /// <param name="baseAddress">Where the test page is, for a context without a base URL of its own (see <see cref="LifecycleBrowser"/>).</param>
+    public BrowserPage(IBrowserContext context, IPage page, bool ownsContext = true, Uri? baseAddress = null)
     {
         _context = context;
         _ownsContext = ownsContext;
+        _baseAddress = baseAddress;
         Page = page;
         page.Request += (_, request) =>
         {
@@ -127,7 +130,8 @@ public sealed class BrowserPage : IAsyncDisposable
             query[name] = value;
         }
 
-        var response = await Page.GotoAsync(QueryHelpers.AddQueryString(PagePath, query)).Bounded();
+        var address = QueryHelpers.AddQueryString(PagePath, query);
+        var response = await Page.GotoAsync(_baseAddress is null ? address : new Uri(_baseAddress, address).ToString()).Bounded();
         Assert.True(response is { Ok: true }, $"The test page failed to load: {response?.Status}.");
         Assert.Equal(user, await Page.InnerTextAsync("#user").Bounded());
     }
@@ -214,7 +218,7 @@ public sealed class BrowserPage : IAsyncDisposable
     }
 
     /// <summary>Opens another tab in the same browser context: the same cookies, so the same user.</summary>
-    public async Task<BrowserPage> NewTabAsync() => new(_context, await _context.NewPageAsync().Bounded(), ownsContext: false);
+    public async Task<BrowserPage> NewTabAsync() => new(_context, await _context.NewPageAsync().Bounded(), ownsContext: false, _baseAddress);
 
     public async ValueTask DisposeAsync()
     {
