@@ -119,6 +119,17 @@ public sealed partial class PostgreSqlEventLog : ISharedEventLog, IAsyncDisposab
 
     private async Task EnsureLogRowAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        // Looked for first: an insert that meets the row would wait for any appender's transaction
+        // holding it (the application's own, say) to end.
+        await using (var exists = new NpgsqlCommand($"SELECT 1 FROM {_schema}.logs WHERE name = $1", connection))
+        {
+            exists.Parameters.Add(new NpgsqlParameter { Value = _name });
+            if (await exists.ExecuteScalarAsync(cancellationToken) is not null)
+            {
+                return;
+            }
+        }
+
         await using var command = new NpgsqlCommand($"INSERT INTO {_schema}.logs (name, epoch) VALUES ($1, gen_random_uuid()) ON CONFLICT (name) DO NOTHING", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = _name });
         await command.ExecuteNonQueryAsync(cancellationToken);

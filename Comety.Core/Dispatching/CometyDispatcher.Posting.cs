@@ -9,7 +9,7 @@ public sealed partial class CometyDispatcher
     /// <param name="sender">What originated the event.</param>
     /// <param name="args">The event's named arguments; <c>event</c> names its type.</param>
     /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
-    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
+    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped (never on a shared log: users another server registered may not be known here yet).</returns>
     public ValueTask<long?> BroadcastAsync(object? sender, IReadOnlyDictionary<string, object?> args, CancellationToken cancellationToken = default) =>
         PostAsync(new CometyEvent(sender, args), cancellationToken);
 
@@ -18,7 +18,7 @@ public sealed partial class CometyDispatcher
     /// <param name="sender">What originated the event.</param>
     /// <param name="args">The event's named arguments; <c>event</c> names its type.</param>
     /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
-    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
+    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped (never on a shared log: users another server registered may not be known here yet).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="channel"/> is <see langword="null"/>: a post to no channel would reach every user.</exception>
     /// <exception cref="ArgumentException"><paramref name="channel"/> is not a valid channel name, or <paramref name="args"/> has no <c>event</c> string.</exception>
     public ValueTask<long?> PostToChannelAsync(string channel, object? sender, IReadOnlyDictionary<string, object?> args, CancellationToken cancellationToken = default)
@@ -33,7 +33,7 @@ public sealed partial class CometyDispatcher
     /// <param name="sender">What originated the event.</param>
     /// <param name="args">The event's named arguments; <c>event</c> names its type.</param>
     /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
-    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
+    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped (never on a shared log: users another server registered may not be known here yet).</returns>
     public ValueTask<long?> PostToUserAsync(string userId, object? sender, IReadOnlyDictionary<string, object?> args, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(userId);
@@ -48,7 +48,7 @@ public sealed partial class CometyDispatcher
     /// </summary>
     /// <param name="newEvent">An event that has not been posted yet.</param>
     /// <param name="cancellationToken">Cancels the post before the event is appended.</param>
-    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped.</returns>
+    /// <returns>The event's sequence number, or <see langword="null"/> when no user is registered and the event was dropped (never on a shared log: users another server registered may not be known here yet).</returns>
     /// <exception cref="InvalidOperationException">The event was posted before.</exception>
     public async ValueTask<long?> PostAsync(CometyEvent newEvent, CancellationToken cancellationToken = default)
     {
@@ -59,7 +59,9 @@ public sealed partial class CometyDispatcher
             throw new InvalidOperationException($"The event was already posted as #{newEvent.Sequence}.");
         }
 
-        if (Volatile.Read(ref _userCount) == 0)
+        // On a shared log, this server's view may not have the users another registered a moment
+        // ago: the event goes in the log, where every server routes it.
+        if (_shared is null && Volatile.Read(ref _userCount) == 0)
         {
             Log.EventDropped(_logger, newEvent.Type);
             return null;

@@ -146,6 +146,70 @@ public sealed class ClusterTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task PostgreSQL_stopped_and_started_during_a_broadcast_loses_no_acknowledged_event_and_polls_resume()
+    {
+        await using var database = await PostgresServer.StartAsync();
+        await using var cluster = await SharedCluster.StartAsync(await database.CreateDatabaseAsync(), 2);
+        await cluster[0].RegisterUserAsync("ann");
+        var position = cluster[0].LastSequence;
+        var acknowledged = new List<int>();
+        var refused = new List<Exception>();
+        using var stop = new CancellationTokenSource();
+        var halfway = new TaskCompletionSource();
+        var posting = Task.Run(async () =>
+        {
+            for (var n = 1; n <= 150; n++)
+            {
+                try
+                {
+                    if (await cluster[1].BroadcastAsync("test", Numbered(n)) is not null)
+                    {
+                        acknowledged.Add(n);
+                    }
+                }
+                catch (EventLogUnavailableException e)
+                {
+                    // Not acknowledged: the application knows the post failed, and why.
+                    refused.Add(e);
+                    await Task.Delay(20);
+                }
+
+                if (acknowledged.Count == 50)
+                {
+                    halfway.TrySetResult();
+                }
+            }
+        });
+
+        await halfway.Task.WaitAsync(TestEvents.Bound);
+        await database.StopAsync();
+        await BrowserWait.UntilAsync(() => !cluster[0].IsLogAvailable && refused.Count > 0, "the servers to notice that the database is gone");
+        var whileDown = await Assert.ThrowsAsync<EventLogUnavailableException>(() => cluster[0].CatchUpAsync(null).AsTask());
+        Assert.NotNull(whileDown.InnerException);
+        await database.StartAgainAsync();
+        await posting.WaitAsync(TestEvents.Bound * 3);
+        await BrowserWait.UntilAsync(() => cluster[0].IsLogAvailable && cluster[1].IsLogAvailable, "the servers to use the database again");
+
+        // The page gets every acknowledged event once, in order; an unacknowledged one at most once.
+        var received = new List<int>();
+        using var bound = new CancellationTokenSource(TestEvents.Bound * 2);
+        while (!received.Contains(acknowledged[^1]))
+        {
+            bound.Token.ThrowIfCancellationRequested();
+            var server = cluster[received.Count % 2];
+            Assert.True(await server.CatchUpAsync(position, bound.Token));
+            var result = await server.PollAsync("ann", position, Hold, cancellationToken: bound.Token);
+            received.AddRange((result.Events ?? []).Select(static e => ((JsonElement)e.Args["n"]!).GetInt32()));
+            position = result.LastId;
+        }
+
+        Assert.Equal(received.Order(), received);
+        Assert.Equal(received.Distinct().Count(), received.Count);
+        Assert.Empty(acknowledged.Except(received));
+        Assert.True(refused.Count + acknowledged.Count >= received.Count);
+    }
+
+    [Fact]
     public async Task An_event_posted_in_a_transaction_is_delivered_when_it_commits_and_never_when_it_rolls_back()
     {
         var connectionString = await postgres.Server.CreateDatabaseAsync();
