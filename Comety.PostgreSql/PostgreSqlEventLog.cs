@@ -248,8 +248,12 @@ public sealed partial class PostgreSqlEventLog : ISharedEventLog, IAsyncDisposab
                 INSERT INTO {_schema}.records (log, sequence, kind, user_id, channel, record)
                 SELECT $1, numbered.last_sequence - cardinality($2::smallint[]) + r.ord, r.kind, r.user_id, r.channel, r.record
                 FROM numbered, unnest($2::smallint[], $3::text[], $4::text[], $5::json[]) WITH ORDINALITY AS r(kind, user_id, channel, record, ord)
+                RETURNING 1),
+            forgotten AS (
+                DELETE FROM {_schema}.presence WHERE log = $1
+                AND user_id IN (SELECT r.user_id FROM unnest($2::smallint[], $3::text[]) AS r(kind, user_id) WHERE r.kind = 2)
                 RETURNING 1)
-            SELECT numbered.last_sequence, pg_notify($6, numbered.last_sequence::text), (SELECT count(*) FROM inserted) FROM numbered
+            SELECT numbered.last_sequence, pg_notify($6, numbered.last_sequence::text), (SELECT count(*) FROM inserted), (SELECT count(*) FROM forgotten) FROM numbered
             """,
             connection,
             transaction);
@@ -514,14 +518,15 @@ public sealed partial class PostgreSqlEventLog : ISharedEventLog, IAsyncDisposab
     }
 
     /// <inheritdoc/>
-    public async ValueTask<IReadOnlyList<string>> TakeExpiredUsersAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<string>> TakeExpiredUsersAsync(DateTimeOffset now, TimeSpan claimFor, CancellationToken cancellationToken = default)
     {
         await InitializeAsync(cancellationToken);
         return await GuardAsync(async () =>
         {
-            await using var command = _dataSource.CreateCommand($"DELETE FROM {_schema}.presence WHERE log = $1 AND deadline < $2 RETURNING user_id");
+            await using var command = _dataSource.CreateCommand($"UPDATE {_schema}.presence SET deadline = $3 WHERE log = $1 AND deadline < $2 RETURNING user_id");
             command.Parameters.Add(new NpgsqlParameter { Value = _name });
             command.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime });
+            command.Parameters.Add(new NpgsqlParameter { Value = (now + claimFor).UtcDateTime });
             var expired = new List<string>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

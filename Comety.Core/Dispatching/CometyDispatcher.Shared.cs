@@ -385,7 +385,7 @@ public sealed partial class CometyDispatcher
 
     private async ValueTask DecideTimeoutsAsync(CancellationToken cancellationToken)
     {
-        var expired = await _shared!.TakeExpiredUsersAsync(_timeProvider.GetUtcNow(), cancellationToken);
+        var expired = await _shared!.TakeExpiredUsersAsync(_timeProvider.GetUtcNow(), 2 * _options.HeartbeatTimeout, cancellationToken);
         foreach (var id in expired)
         {
             if (_users.TryGetValue(id, out var user) && !user.Leaving && user.ActivePolls == 0)

@@ -43,13 +43,17 @@ public interface ISharedEventLog : IEventLog
     ValueTask ReportPresenceAsync(IReadOnlyList<(string UserId, DateTimeOffset Deadline)> deadlines, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Takes the users whose deadline has passed at <paramref name="now"/>: each is returned once,
-    /// to one caller, which then decides its timeout. Only the leader (<see cref="TryLeadAsync"/>) calls it.
+    /// Takes the users whose deadline has passed at <paramref name="now"/> and moves their deadline to
+    /// <paramref name="now"/> plus <paramref name="claimFor"/>: each is returned once in that time, to one
+    /// caller, which then decides its timeout; a leader that fails before it has leaves the user to the
+    /// next one. Appending a user's <see cref="LogRecordKind.UserUnregistered"/> record forgets its
+    /// deadline. Only the leader (<see cref="TryLeadAsync"/>) calls it.
     /// </summary>
     /// <param name="now">The current time.</param>
+    /// <param name="claimFor">How long the users returned are not returned again.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The users whose deadline passed.</returns>
-    ValueTask<IReadOnlyList<string>> TakeExpiredUsersAsync(DateTimeOffset now, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<string>> TakeExpiredUsersAsync(DateTimeOffset now, TimeSpan claimFor, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Takes or keeps the lease of the cluster's leader, which decides heartbeat timeouts and trims

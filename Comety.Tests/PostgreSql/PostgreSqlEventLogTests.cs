@@ -219,4 +219,27 @@ public sealed class PostgreSqlEventLogTests(PostgresFixture postgres)
         var current = await restarted.PollAsync("ann", through, TimeSpan.Zero);
         Assert.False(current.MustResynchronize);
     }
+
+    [Fact]
+    public async Task An_expired_user_is_taken_once_per_claim_so_a_leader_that_fails_leaves_it_to_the_next_and_leaving_forgets_it()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var leader = Open(connectionString);
+        await using var next = Open(connectionString);
+        var now = new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+        await leader.ReportPresenceAsync([("ann", now.AddSeconds(5)), ("bob", now.AddSeconds(40)), ("ann", now.AddSeconds(1))]);
+
+        Assert.Empty(await leader.TakeExpiredUsersAsync(now.AddSeconds(4), TimeSpan.FromSeconds(30)));
+        Assert.Equal(["ann"], await leader.TakeExpiredUsersAsync(now.AddSeconds(6), TimeSpan.FromSeconds(30)));
+
+        // Claimed: not taken again until the claim passes, by this leader or the next.
+        Assert.Empty(await next.TakeExpiredUsersAsync(now.AddSeconds(7), TimeSpan.FromSeconds(30)));
+        Assert.Equal(["ann"], await next.TakeExpiredUsersAsync(now.AddSeconds(37), TimeSpan.FromSeconds(30)));
+
+        // A later report moves the deadline on; an unregistration forgets it.
+        await leader.ReportPresenceAsync([("bob", now.AddSeconds(100))]);
+        Assert.Empty(await next.TakeExpiredUsersAsync(now.AddSeconds(50), TimeSpan.FromSeconds(30)));
+        await leader.AppendAsync(CometyEvent.Membership(LogRecordKind.UserUnregistered, "bob", null, origin: "test"));
+        Assert.Equal(["ann"], await next.TakeExpiredUsersAsync(now.AddSeconds(500), TimeSpan.FromSeconds(30)));
+    }
 }
