@@ -96,6 +96,12 @@ public sealed class SharedLogHttpTests(PostgresFixture postgres)
             Assert.NotNull(refused.Headers.RetryAfter);
         }
 
+        using (var send = await client.SendJsonAsync("""{"type":"subscribe","channel":"room-1"}""").Bounded())
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, send.StatusCode);
+            Assert.Contains("Event log unavailable", await send.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         await database.StartAgainAsync();
         await BrowserWait.UntilAsync(() => host.Dispatcher.IsLogAvailable, "the server to reach the database again");
         await host.Dispatcher.BroadcastAsync("test", Args("back")).Bounded();
