@@ -19,6 +19,26 @@ internal sealed class CometyEventJsonConverter : JsonConverter<CometyEvent>
     public override void Write(Utf8JsonWriter writer, CometyEvent value, JsonSerializerOptions options) =>
         writer.WriteRawValue(value.GetUtf8Json(), skipInputValidation: true);
 
+    // An event's arguments as one JSON object: on the wire and in a durable log's record alike.
+    internal static void WriteArgs(Utf8JsonWriter writer, IReadOnlyDictionary<string, object?> args)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, argument) in args)
+        {
+            writer.WritePropertyName(name);
+            if (argument is null)
+            {
+                writer.WriteNullValue();
+            }
+            else
+            {
+                JsonSerializer.Serialize(writer, argument, argument.GetType(), ArgsOptions);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+
     internal static byte[] SerializeToUtf8(CometyEvent value)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -26,21 +46,7 @@ internal sealed class CometyEventJsonConverter : JsonConverter<CometyEvent>
         {
             writer.WriteStartArray();
             SenderJsonWriter.Write(writer, value.Sender);
-            writer.WriteStartObject();
-            foreach (var (name, argument) in value.Args)
-            {
-                writer.WritePropertyName(name);
-                if (argument is null)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    JsonSerializer.Serialize(writer, argument, argument.GetType(), ArgsOptions);
-                }
-            }
-
-            writer.WriteEndObject();
+            WriteArgs(writer, value.Args);
             writer.WriteNumberValue(value.Sequence);
             writer.WriteEndArray();
         }

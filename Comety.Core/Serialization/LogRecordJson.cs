@@ -9,8 +9,6 @@ namespace Comety.Serialization;
 /// </summary>
 internal static class LogRecordJson
 {
-    private static readonly JsonSerializerOptions ArgsOptions = new(JsonSerializerDefaults.Web);
-
     public static byte[] Write(CometyEvent e)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -20,21 +18,8 @@ internal static class LogRecordJson
             writer.WriteNumber("kind", (int)e.Kind);
             writer.WritePropertyName("sender");
             SenderJsonWriter.Write(writer, e.Sender);
-            writer.WriteStartObject("args");
-            foreach (var (name, argument) in e.Args)
-            {
-                writer.WritePropertyName(name);
-                if (argument is null)
-                {
-                    writer.WriteNullValue();
-                }
-                else
-                {
-                    JsonSerializer.Serialize(writer, argument, argument.GetType(), ArgsOptions);
-                }
-            }
-
-            writer.WriteEndObject();
+            writer.WritePropertyName("args");
+            CometyEventJsonConverter.WriteArgs(writer, e.Args);
             if (e.Channel is { } channel)
             {
                 writer.WriteString("channel", channel);
