@@ -1,17 +1,50 @@
 using Comety.Chat.Chat;
+using Comety.Chat.Chat.PostgreSql;
 using Comety.Chat.Controllers;
+using Comety.PostgreSql;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Caching.Distributed;
 
 namespace Comety.Chat;
 
-/// <summary>Builds the chat application; the tests start it the same way.</summary>
+/// <summary>
+/// Builds the chat application; the tests start it the same way. Without a connection string it
+/// keeps everything in memory, on one server. With <c>ConnectionStrings:Comety</c> (eng/cluster.sh
+/// sets it) it is one server of a cluster: Comety's log, the rooms, the sessions and the
+/// data-protection keys are in that PostgreSQL database, so any server answers any request.
+/// </summary>
 public static class ChatApplication
 {
     public static WebApplication Create(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        var clustered = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(PostgreSqlEventLogOptions.ConnectionStringName));
+        if (clustered)
+        {
+            // First of the hosted services: the tables exist before data protection reads its key ring.
+            builder.Services.AddHostedService<ClusterStart>();
+        }
+
         builder.Services.AddControllersWithViews(options =>
             options.Filters.Add(new Microsoft.AspNetCore.Mvc.AutoValidateAntiforgeryTokenAttribute()));
-        builder.Services.AddDistributedMemoryCache();
+        if (clustered)
+        {
+            builder.Services.AddCometyPostgreSql();
+            builder.Services.AddSingleton<IDistributedCache>(static provider => new PostgreSqlDistributedCache(
+                provider.GetRequiredService<PostgreSqlEventLog>().DataSource, TimeProvider.System));
+            builder.Services.AddDataProtection().SetApplicationName("Comety.Chat");
+            builder.Services.AddOptions<KeyManagementOptions>().Configure<PostgreSqlEventLog>(static (options, log) =>
+                options.XmlRepository = new PostgreSqlXmlRepository(log.DataSource));
+            builder.Services.AddSingleton<IChat, PostgreSqlChat>();
+        }
+        else
+        {
+            builder.Services.AddDistributedMemoryCache();
+            builder.Services.AddSingleton<RoomStore>();
+            builder.Services.AddSingleton<IChat, ChatService>();
+        }
+
         builder.Services.AddSession(options =>
         {
             options.Cookie.Name = "comety-chat";
@@ -20,8 +53,6 @@ public static class ChatApplication
             options.Cookie.SameSite = SameSiteMode.Strict;
         });
         builder.Services.AddComety();
-        builder.Services.AddSingleton<RoomStore>();
-        builder.Services.AddSingleton<ChatService>();
         builder.Services.AddHostedService<ChatLifecycle>();
 
         var app = builder.Build();
@@ -35,6 +66,12 @@ public static class ChatApplication
         app.UseSession();
         app.MapControllers();
         app.MapComety<ChatUpdatesController>("chat/updates");
+        if (clustered)
+        {
+            // What the cluster's load balancer probes.
+            app.MapGet("/health", static () => "ok");
+        }
+
         return app;
     }
 }

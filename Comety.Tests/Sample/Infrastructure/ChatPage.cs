@@ -205,6 +205,34 @@ public sealed partial class ChatPage : IAsyncDisposable
         return sentAt;
     }
 
+    /// <summary>
+    /// Types <paramref name="text"/> and sends it, and sends it again while the answer says it did
+    /// not reach a server (502 or 503 from a load balancer whose instance is down); returns the
+    /// page's clock (ms) just before the click that was taken, and how many tries it took.
+    /// </summary>
+    public async Task<(double SentAt, int Tries)> SayThroughOutagesAsync(string text, int maxTries = 20)
+    {
+        await Page.FillAsync("#message", text).Bounded();
+        for (var tries = 1; ; tries++)
+        {
+            var sentAt = await EvaluateAsync<double>("() => Date.now()");
+            var response = await Page.RunAndWaitForResponseAsync(
+                () => Page.ClickAsync("#composer button[type=submit]"),
+                r => r.Request.Method == "POST" && new Uri(r.Url).AbsolutePath == UpdatesPath).Bounded();
+            if (response.Status == 204)
+            {
+                return (sentAt, tries);
+            }
+
+            if (response.Status is not (502 or 503) || tries == maxTries)
+            {
+                throw new Xunit.Sdk.XunitException($"Sending '{text}' answered {response.Status} (try {tries}).{Environment.NewLine}{await DescribeAsync()}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>Waits until the conversation shows <paramref name="name"/> saying <paramref name="text"/>.</summary>
     public Task WaitForMessageAsync(string name, string text, TimeSpan? within = null) =>
         WaitUntilAsync(

@@ -21,6 +21,7 @@ public sealed partial class SampleProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output;
+    private Task? _stopped;
 
     private SampleProcess(Process process, ConcurrentQueue<string> output, Uri baseAddress)
     {
@@ -35,14 +36,20 @@ public sealed partial class SampleProcess : IAsyncDisposable
     /// <summary>Returns the last <paramref name="count"/> lines the sample wrote to its standard output and error, for failure messages.</summary>
     public string LastOutput(int count) => string.Join(Environment.NewLine, _output.TakeLast(count));
 
+    /// <summary>Gets the sample's process id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>
     /// Starts the sample with <paramref name="settings"/> (configuration keys and values, such as
-    /// <c>Comety:HeartbeatTimeout</c>) on its command line, and waits until it listens.
+    /// <c>Comety:HeartbeatTimeout</c>) on its command line, and waits until it listens: on
+    /// <paramref name="url"/> (<c>http://127.0.0.1:PORT</c>), or on a port the system picks. Another
+    /// project of samples/ (<paramref name="sampleName"/>, such as the cluster's load balancer)
+    /// starts the same way.
     /// </summary>
-    public static async Task<SampleProcess> StartAsync(IReadOnlyDictionary<string, string> settings)
+    public static async Task<SampleProcess> StartAsync(IReadOnlyDictionary<string, string> settings, string? url = null, string sampleName = SampleName)
     {
-        var projectDirectory = Path.Combine(BuildOutput.RepositoryRoot, "samples", SampleName);
-        var assembly = BuildOutput.AssemblyPath(Path.Combine("samples", SampleName));
+        var projectDirectory = Path.Combine(BuildOutput.RepositoryRoot, "samples", sampleName);
+        var assembly = BuildOutput.AssemblyPath(Path.Combine("samples", sampleName));
         if (!File.Exists(assembly))
         {
             throw new InvalidOperationException($"The sample is not built: '{assembly}' does not exist. Building Comety.Tests builds it.");
@@ -58,7 +65,7 @@ public sealed partial class SampleProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(assembly);
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.ArgumentList.Add(url ?? "http://127.0.0.1:0");
         foreach (var (key, value) in settings)
         {
             start.ArgumentList.Add($"--{key}={value}");
@@ -110,7 +117,16 @@ public sealed partial class SampleProcess : IAsyncDisposable
         }
     }
 
-    public ValueTask DisposeAsync() => new(StopAsync(_process));
+    /// <summary>Kills the process tree (SIGKILL: no shutdown runs) and waits until it is gone; the same as disposing.</summary>
+    public Task KillAsync()
+    {
+        lock (_output)
+        {
+            return _stopped ??= StopAsync(_process);
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(KillAsync());
 
     private static async Task StopAsync(Process process)
     {

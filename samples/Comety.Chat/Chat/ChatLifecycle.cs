@@ -6,7 +6,7 @@ namespace Comety.Chat.Chat;
 /// leaves the room, whether it is on its way out (the leave button, or a heartbeat timeout after
 /// its page stopped polling) or its page unsubscribed.
 /// </summary>
-public sealed class ChatLifecycle(CometyDispatcher dispatcher, RoomStore rooms, ChatService chat) : IHostedService
+public sealed class ChatLifecycle(CometyDispatcher dispatcher, IChat chat) : IHostedService
 {
     private readonly List<IDisposable> _bindings = [];
 
@@ -14,7 +14,8 @@ public sealed class ChatLifecycle(CometyDispatcher dispatcher, RoomStore rooms, 
     {
         _bindings.Add(dispatcher.On(LifecycleEvent.Message, async context =>
         {
-            if (context.Channel is { } channel && rooms.FindByChannel(channel) is { } room
+            if (context.Channel is { } channel && RoomInfo.SlugOf(channel) is { } slug
+                && await chat.FindRoomAsync(slug, CancellationToken.None) is { } room
                 && context.Data is { ValueKind: System.Text.Json.JsonValueKind.Object } data
                 && data.TryGetProperty("text", out var text)
                 && text.ValueKind == System.Text.Json.JsonValueKind.String)
@@ -28,7 +29,8 @@ public sealed class ChatLifecycle(CometyDispatcher dispatcher, RoomStore rooms, 
         // room must not stay listed in it, holding its name.
         _bindings.Add(dispatcher.On(LifecycleEvent.Unsubscribed, async context =>
         {
-            if (context.Channel is { } channel && rooms.FindByChannel(channel) is { } room)
+            if (context.Channel is { } channel && RoomInfo.SlugOf(channel) is { } slug
+                && await chat.FindRoomAsync(slug, CancellationToken.None) is { } room)
             {
                 await chat.LeftAsync(room, context.UserId!);
             }

@@ -3,11 +3,39 @@ namespace Comety.Chat.Chat;
 /// <summary>
 /// What people do in rooms, and the Comety events that tell the others: each room is one
 /// channel; joining, speaking and leaving post <c>join</c>, <c>message</c> and <c>leave</c> to it.
+/// Everything is in memory (<see cref="RoomStore"/>), for one server.
 /// </summary>
-public sealed class ChatService(CometyDispatcher dispatcher, TimeProvider clock)
+public sealed class ChatService(CometyDispatcher dispatcher, RoomStore rooms, TimeProvider clock) : IChat
 {
     public const int MaxMessageLength = 500;
     private const string Sender = "Comety.Chat";
+
+    public Task<IReadOnlyList<RoomInfo>> RoomsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<RoomInfo>>([.. rooms.All().Select(static r => r.Info())]);
+
+    public Task<RoomInfo?> FindRoomAsync(string slug, CancellationToken cancellationToken) =>
+        Task.FromResult(rooms.Find(slug)?.Info());
+
+    public Task<RoomInfo?> CreateRoomAsync(string name, CancellationToken cancellationToken) =>
+        Task.FromResult(rooms.TryCreate(name, out var room) ? room.Info() : null);
+
+    public Task<string?> JoinAsync(RoomInfo room, string name, CancellationToken cancellationToken) =>
+        rooms.Find(room.Slug) is { } found ? JoinAsync(found, name, cancellationToken) : Task.FromResult<string?>(null);
+
+    public Task SayAsync(RoomInfo room, string userId, string text) =>
+        rooms.Find(room.Slug) is { } found ? SayAsync(found, userId, text) : Task.CompletedTask;
+
+    public Task LeftAsync(RoomInfo room, string userId) =>
+        rooms.Find(room.Slug) is { } found ? LeftAsync(found, userId) : Task.CompletedTask;
+
+    public async Task<RoomSnapshot> SnapshotAsync(RoomInfo room, CancellationToken cancellationToken) =>
+        await SnapshotAsync(rooms.Find(room.Slug) ?? throw new InvalidOperationException($"No room {room.Slug}."), cancellationToken);
+
+    public Task<bool> IsInRoomAsync(RoomInfo room, string? userId, CancellationToken cancellationToken) =>
+        Task.FromResult(rooms.Find(room.Slug) is { } found && IsInRoom(found, userId));
+
+    public Task<bool> IsMemberAsync(RoomInfo room, string userId, CancellationToken cancellationToken) =>
+        Task.FromResult(rooms.Find(room.Slug)?.FindMember(userId) is not null);
 
     /// <summary>Registers a new user in a room under a name; fails when the name is taken there.</summary>
     public async Task<string?> JoinAsync(Room room, string name, CancellationToken cancellationToken)
@@ -83,7 +111,7 @@ public sealed class ChatService(CometyDispatcher dispatcher, TimeProvider clock)
         try
         {
             var renderedAt = dispatcher.LastSequence;
-            return new RoomSnapshot(room, room.MemberNames(), room.History(), renderedAt);
+            return new RoomSnapshot(room.Info(), room.MemberNames(), room.History(), renderedAt);
         }
         finally
         {

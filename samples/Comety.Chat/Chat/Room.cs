@@ -29,6 +29,9 @@ public sealed class Room(string slug, string name)
         }
     }
 
+    /// <summary>The room as the pages name it, now.</summary>
+    public RoomInfo Info() => new(Slug, Name, MemberCount);
+
     public IReadOnlyList<string> MemberNames()
     {
         lock (_members)

@@ -34,7 +34,8 @@ public sealed class RoomStore
         return true;
     }
 
-    private static string Slugify(string name)
+    /// <summary>The slug of a room name: lower-case letters and digits, words joined by hyphens; empty when it has none.</summary>
+    public static string Slugify(string name)
     {
         var slug = new StringBuilder();
         foreach (var c in name.Trim().ToLower(CultureInfo.InvariantCulture).Normalize(NormalizationForm.FormD))

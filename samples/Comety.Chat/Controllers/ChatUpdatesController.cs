@@ -7,7 +7,7 @@ namespace Comety.Chat.Controllers;
 /// The chat's updates URL, mapped with <c>app.MapComety&lt;ChatUpdatesController&gt;("chat/updates")</c>:
 /// the user is the one this browser session joined a room as.
 /// </summary>
-public sealed class ChatUpdatesController(RoomStore rooms) : CometyController
+public sealed class ChatUpdatesController(IChat chat) : CometyController
 {
     protected override string? GetUserId() => HttpContext.Session.GetString(ChatSession.UserId);
 
@@ -18,7 +18,7 @@ public sealed class ChatUpdatesController(RoomStore rooms) : CometyController
     protected override async ValueTask<bool> AuthorizeSubscriptionAsync(string userId, string channel, CancellationToken cancellationToken) =>
         await base.AuthorizeSubscriptionAsync(userId, channel, cancellationToken)
         && HttpContext.Session.GetString(ChatSession.Room) is { } slug
-        && rooms.Find(slug) is { } room
+        && await chat.FindRoomAsync(slug, cancellationToken) is { } room
         && room.Channel == channel
-        && room.FindMember(userId) is not null;
+        && await chat.IsMemberAsync(room, userId, cancellationToken);
 }

@@ -2,4 +2,4 @@ using Comety.Chat.Chat;
 
 namespace Comety.Chat.Controllers;
 
-public sealed record JoinModel(Room Room, string? Name, string? Error);
+public sealed record JoinModel(RoomInfo Room, string? Name, string? Error);

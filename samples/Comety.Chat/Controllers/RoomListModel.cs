@@ -2,4 +2,4 @@ using Comety.Chat.Chat;
 
 namespace Comety.Chat.Controllers;
 
-public sealed record RoomListModel(IReadOnlyList<Room> Rooms, string? NewRoomName, string? Error);
+public sealed record RoomListModel(IReadOnlyList<RoomInfo> Rooms, string? NewRoomName, string? Error);

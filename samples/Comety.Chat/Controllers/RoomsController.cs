@@ -4,19 +4,19 @@ using Microsoft.AspNetCore.Mvc;
 namespace Comety.Chat.Controllers;
 
 /// <summary>The room list, and each room's page: join with a name, talk, leave.</summary>
-public sealed class RoomsController(RoomStore rooms, ChatService chat, CometyDispatcher dispatcher) : Controller
+public sealed class RoomsController(IChat chat, CometyDispatcher dispatcher) : Controller
 {
     [HttpGet("/")]
-    public IActionResult Index() => View(new RoomListModel(rooms.All(), null, null));
+    public async Task<IActionResult> Index(CancellationToken cancellationToken) => View(new RoomListModel(await chat.RoomsAsync(cancellationToken), null, null));
 
     [HttpPost("/rooms")]
-    public IActionResult Create(string? name)
+    public async Task<IActionResult> Create(string? name, CancellationToken cancellationToken)
     {
         name = name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > RoomStore.MaxNameLength || !rooms.TryCreate(name, out var room))
+        if (string.IsNullOrEmpty(name) || name.Length > RoomStore.MaxNameLength || await chat.CreateRoomAsync(name, cancellationToken) is not { } room)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
-            return View(nameof(Index), new RoomListModel(rooms.All(), name, $"A room name has 1 to {RoomStore.MaxNameLength} characters, with letters or digits."));
+            return View(nameof(Index), new RoomListModel(await chat.RoomsAsync(cancellationToken), name, $"A room name has 1 to {RoomStore.MaxNameLength} characters, with letters or digits."));
         }
 
         return RedirectToAction(nameof(Room), new { slug = room.Slug });
@@ -25,13 +25,13 @@ public sealed class RoomsController(RoomStore rooms, ChatService chat, CometyDis
     [HttpGet("/rooms/{slug}")]
     public async Task<IActionResult> Room(string slug, CancellationToken cancellationToken)
     {
-        if (rooms.Find(slug) is not { } room)
+        if (await chat.FindRoomAsync(slug, cancellationToken) is not { } room)
         {
             return NotFound();
         }
 
         var userId = HttpContext.Session.GetString(ChatSession.UserId);
-        if (!chat.IsInRoom(room, userId) || HttpContext.Session.GetString(ChatSession.Room) != room.Slug)
+        if (!await chat.IsInRoomAsync(room, userId, cancellationToken) || HttpContext.Session.GetString(ChatSession.Room) != room.Slug)
         {
             return View("Join", new JoinModel(room, HttpContext.Session.GetString(ChatSession.Name), null));
         }
@@ -44,7 +44,7 @@ public sealed class RoomsController(RoomStore rooms, ChatService chat, CometyDis
     [HttpPost("/rooms/{slug}/join")]
     public async Task<IActionResult> Join(string slug, string? name, CancellationToken cancellationToken)
     {
-        if (rooms.Find(slug) is not { } room)
+        if (await chat.FindRoomAsync(slug, cancellationToken) is not { } room)
         {
             return NotFound();
         }
@@ -84,6 +84,8 @@ public sealed class RoomsController(RoomStore rooms, ChatService chat, CometyDis
         {
             HttpContext.Session.Remove(ChatSession.UserId);
             HttpContext.Session.Remove(ChatSession.Room);
+            // On a shared log, this server's view may lag a moment behind the server that registered the user.
+            await dispatcher.CatchUpAsync(null);
             if (dispatcher.IsRegistered(userId))
             {
                 try
