@@ -176,6 +176,29 @@ public sealed partial class PostgreSqlEventLog : ISharedEventLog, IAsyncDisposab
             "append an event in the application's transaction");
     }
 
+    /// <summary>
+    /// Reads the log's last sequence number in the application's transaction: read with the data a
+    /// page shows, in one <c>REPEATABLE READ</c> transaction (or one statement), it is exactly the
+    /// position from which the page gets the events its data does not show yet (appends commit in
+    /// sequence order).
+    /// </summary>
+    /// <param name="transaction">The application's open transaction on this log's database.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The last sequence number the transaction's snapshot sees.</returns>
+    /// <exception cref="EventLogUnavailableException">The database cannot be reached.</exception>
+    public async ValueTask<long> ReadLastSequenceInTransactionAsync(NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        await InitializeAsync(cancellationToken);
+        var connection = transaction.Connection ?? throw new InvalidOperationException("The transaction is no longer open.");
+        return await GuardAsync(async () =>
+        {
+            await using var command = new NpgsqlCommand($"SELECT last_sequence FROM {_schema}.logs WHERE name = $1", connection, transaction);
+            command.Parameters.Add(new NpgsqlParameter { Value = _name });
+            return (long)(await command.ExecuteScalarAsync(cancellationToken) ?? 0L);
+        }, "read its last sequence number in the application's transaction");
+    }
+
     private async Task RunAppenderAsync(CancellationToken cancellationToken)
     {
         var reader = _appends.Reader;

@@ -246,6 +246,68 @@ public sealed class ClusterTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_position_read_in_the_transaction_of_the_page_data_gets_exactly_the_events_the_data_does_not_show_on_a_server_behind()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var cluster = await SharedCluster.StartAsync(connectionString, 2);
+        await cluster[0].RegisterUserAsync("ann");
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var setup = new NpgsqlCommand("CREATE TABLE lines (n int)", connection))
+        {
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        // Lines are written with their events, in one transaction each (server 0).
+        async Task SayAsync(int n)
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var insert = new NpgsqlCommand($"INSERT INTO lines VALUES ({n})", connection, transaction))
+            {
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            await cluster[0].BroadcastAsync(transaction, "test", Numbered(n));
+            await transaction.CommitAsync();
+        }
+
+        for (var n = 1; n <= 5; n++)
+        {
+            await SayAsync(n);
+        }
+
+        // Server 1 renders the page: the lines and the position in one snapshot, then it has read up to it.
+        List<int> shown = [];
+        long position;
+        await using (var page = new NpgsqlConnection(connectionString))
+        {
+            await page.OpenAsync();
+            await using var snapshot = await page.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
+            await using (var select = new NpgsqlCommand("SELECT n FROM lines ORDER BY n", page, snapshot))
+            await using (var reader = await select.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    shown.Add(reader.GetInt32(0));
+                }
+            }
+
+            position = await cluster[1].ReadPositionAsync(snapshot);
+            await snapshot.CommitAsync();
+        }
+
+        Assert.True(cluster[1].LastSequence >= position);
+        for (var n = 6; n <= 8; n++)
+        {
+            await SayAsync(n);
+        }
+
+        var (numbers, _) = await ReceiveAsync([cluster[1]], "ann", position, 3);
+        Assert.Equal([1, 2, 3, 4, 5], shown);
+        Assert.Equal([6, 7, 8], numbers);
+    }
+
+    [Fact]
     public async Task A_wiped_store_is_detected_by_its_epoch_and_pages_of_the_old_one_resynchronise()
     {
         var connectionString = await postgres.Server.CreateDatabaseAsync();
