@@ -90,7 +90,9 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
                Comety.LoadTest --node-check 1000
                Comety.LoadTest chart [--in results/loadtest.jsonl] [--svg results/loadtest.svg]
           --clients   simulated browsers per row (each its own connection)
-          --targets   comety (LongPolling), comety-stream (Streaming), signalr-lp (LongPolling), signalr-ws (WebSockets)
+          --targets   comety (LongPolling), comety-stream (Streaming), signalr-lp (LongPolling), signalr-ws (WebSockets),
+                      comety-pg2 (LongPolling, two Comety servers on a PostgreSQL of the run's own, each request to either;
+                      not in the default targets)
           --source-addresses K  bind the clients' sockets to 127.0.0.2 .. 127.0.0.(K+1) in turn (1 to 64), so
                       that the ephemeral ports of one address do not bound the connections (20,000 clients)
           --stream-duration S  the Comety server's StreamDuration (default: the server's, 60 s); under 15 s, its
@@ -190,8 +192,9 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
     {
         "comety" => Target.Comety,
         "comety-stream" => Target.CometyStreaming,
+        "comety-pg2" => Target.CometyPostgreSql2,
         "signalr-lp" => Target.SignalRLongPolling,
         "signalr-ws" => Target.SignalRWebSockets,
-        _ => throw new ArgumentException($"Unknown target '{value}': use comety, comety-stream, signalr-lp or signalr-ws."),
+        _ => throw new ArgumentException($"Unknown target '{value}': use comety, comety-stream, comety-pg2, signalr-lp or signalr-ws."),
     };
 }
