@@ -12,7 +12,9 @@ namespace Comety.LoadTest.CometyServer;
 /// afterwards and find each posted event exactly once. With <c>transactions=true</c> each post is
 /// its own transaction, through the transactional API; otherwise the posts go through
 /// <see cref="CometyDispatcher.BroadcastAsync(object?, IReadOnlyDictionary{string, object?}, CancellationToken)"/>,
-/// and the log appends those that arrive together in one transaction.
+/// and the log appends those that arrive together in one transaction. A broadcast with no user
+/// registered is dropped (not appended), so the endpoint first registers a user of its own,
+/// <c>append-{server}</c>: the log holds its membership record too.
 /// </summary>
 internal static class SustainedAppend
 {
@@ -35,7 +37,9 @@ internal static class SustainedAppend
             var latencies = new List<long>[posters];
             var failed = new List<long[]>();
             var failures = 0L;
+            var dropped = 0L;
             string? firstFailure = null;
+            await dispatcher.RegisterUserAsync("append-" + server);
             var started = Stopwatch.GetTimestamp();
             var until = started + (long)(seconds * Stopwatch.Frequency);
 
@@ -56,9 +60,9 @@ internal static class SustainedAppend
                             await dispatcher.BroadcastAsync(transaction, Sender, args);
                             await transaction.CommitAsync();
                         }
-                        else
+                        else if (await dispatcher.BroadcastAsync(Sender, args) is null)
                         {
-                            await dispatcher.BroadcastAsync(Sender, args);
+                            Interlocked.Increment(ref dropped);
                         }
 
                         times.Add(Stopwatch.GetTimestamp() - postStarted);
@@ -82,9 +86,9 @@ internal static class SustainedAppend
             var elapsed = Stopwatch.GetElapsedTime(started);
             var all = latencies.SelectMany(l => l).Order().ToArray();
             double Ms(double p) => all.Length == 0 ? 0 : Math.Round(all[Math.Clamp((int)Math.Ceiling(p * all.Length) - 1, 0, all.Length - 1)] * 1000.0 / Stopwatch.Frequency, 2);
-            return Results.Json(new AppendReport(server, attempts, failures, failed, firstFailure, elapsed.TotalSeconds, Ms(0.5), Ms(0.99)));
+            return Results.Json(new AppendReport(server, attempts, failures, dropped, failed, firstFailure, elapsed.TotalSeconds, Ms(0.5), Ms(0.99)));
         });
     }
 
-    private sealed record AppendReport(string Server, long[] Attempts, long Failures, List<long[]> Failed, string? FirstFailure, double Seconds, double P50Ms, double P99Ms);
+    private sealed record AppendReport(string Server, long[] Attempts, long Failures, long Dropped, List<long[]> Failed, string? FirstFailure, double Seconds, double P50Ms, double P99Ms);
 }
