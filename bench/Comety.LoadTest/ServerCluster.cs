@@ -101,8 +101,7 @@ internal sealed class ServerCluster : IAsyncDisposable
                 continue; // gone meanwhile
             }
 
-            // The fields after the command name: state (index 0), ppid (1), ... utime (11), stime (12), cutime (13), cstime (14).
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var fields = ServerProcess.StatFields(stat);
             long Field(int index) => long.Parse(fields[index], CultureInfo.InvariantCulture);
             if (pid == postmaster)
             {
@@ -114,7 +113,7 @@ internal sealed class ServerCluster : IAsyncDisposable
             }
         }
 
-        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ
+        return ServerProcess.ClockTicks(ticks);
     }
 
     /// <summary>
