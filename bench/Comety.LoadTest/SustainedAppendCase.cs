@@ -23,12 +23,14 @@ internal enum AppendMode
 /// posting broadcasts back to back for a bounded time (no clients; each server registers one user,
 /// since a broadcast to nobody is dropped), then the log table read back: its sequence numbers must
 /// be 1..N with no gap, and every event a poster posted must be there exactly once, in the order
-/// that poster posted (each waits for its post before the next). The membership records (the two
+/// that poster posted (each waits for its post before the next). A one-second warm-up of the same
+/// posts comes first, outside the figures and inside the check. The membership records (the two
 /// users' registrations) are the only others allowed.
 /// </summary>
 internal sealed class SustainedAppendCase(AppendMode mode, int postersPerServer, TimeSpan duration, TextWriter log)
 {
     private const int ServerCount = 2;
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(1);
 
     public static string Name(AppendMode mode) => mode switch
     {
@@ -51,21 +53,25 @@ internal sealed class SustainedAppendCase(AppendMode mode, int postersPerServer,
         log.WriteLine($"  {cluster.Describe()}");
         var names = Enumerable.Range(0, ServerCount).Select(i => ((char)('A' + i)).ToString()).ToArray();
 
-        var cpu = cluster.CpuTime();
-        var databaseCpu = cluster.DatabaseCpuTime();
-        var seconds = duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         var transactions = mode == AppendMode.Transaction ? "true" : "false";
-        var reports = await Task.WhenAll(cluster.Servers.Select(async (server, i) =>
+        Task<AppendReport[]> PostAsync(string suffix, TimeSpan span) => Task.WhenAll(cluster.Servers.Select(async (server, i) =>
         {
+            var seconds = span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             using var response = await server.Control.PostAsync(
-                $"bench/append?server={names[i]}&posters={postersPerServer}&seconds={seconds}&transactions={transactions}", null, cancellationToken);
+                $"bench/append?server={names[i]}{suffix}&posters={postersPerServer}&seconds={seconds}&transactions={transactions}", null, cancellationToken);
             response.EnsureSuccessStatusCode();
             return (await response.Content.ReadFromJsonAsync<AppendReport>(JsonOptions, cancellationToken))!;
         }));
+
+        // A warm-up, outside the figures (fresh processes spend their first second compiling), inside the check.
+        var warmUp = await PostAsync("-warm-up", WarmUp);
+        var cpu = cluster.CpuTime();
+        var databaseCpu = cluster.DatabaseCpuTime();
+        var reports = await PostAsync("", duration);
         var serverCpu = cluster.CpuTime() - cpu;
         var dbCpu = cluster.DatabaseCpuTime() - databaseCpu;
 
-        var check = await CheckLogAsync(cluster.ConnectionString!, reports, cancellationToken);
+        var check = await CheckLogAsync(cluster.ConnectionString!, [.. warmUp, .. reports], cancellationToken);
         var posted = reports.Sum(r => r.Attempts.Sum()) - reports.Sum(r => r.Failures) - reports.Sum(r => r.Dropped);
         var elapsed = reports.Max(r => r.Seconds);
         return new AppendResult
@@ -83,7 +89,7 @@ internal sealed class SustainedAppendCase(AppendMode mode, int postersPerServer,
             LastSequence = check.LastSequence,
             Records = check.Records,
             MembershipRecords = check.MembershipRecords,
-            Dropped = reports.Sum(r => r.Dropped),
+            Dropped = warmUp.Concat(reports).Sum(r => r.Dropped),
             TrimmedThrough = check.TrimmedThrough,
             Gaps = check.Gaps,
             Missing = check.Missing,
@@ -91,8 +97,9 @@ internal sealed class SustainedAppendCase(AppendMode mode, int postersPerServer,
             Reordered = check.Reordered,
             Unexpected = check.Unexpected,
             FailedButCommitted = check.FailedButCommitted,
-            Failures = reports.Sum(r => r.Failures),
-            FirstFailure = reports.Select(r => r.FirstFailure).FirstOrDefault(f => f is not null),
+            WarmUpPosted = warmUp.Sum(r => r.Attempts.Sum() - r.Failures - r.Dropped),
+            Failures = warmUp.Concat(reports).Sum(r => r.Failures),
+            FirstFailure = warmUp.Concat(reports).Select(r => r.FirstFailure).FirstOrDefault(f => f is not null),
         };
     }
 
@@ -221,6 +228,9 @@ internal sealed record AppendResult
 
     /// <summary>How long the posters posted (the longer of the servers' own measures).</summary>
     public required double Seconds { get; init; }
+
+    /// <summary>Posts of the one-second warm-up before the measured ones (in the log and its check, not in the figures).</summary>
+    public required long WarmUpPosted { get; init; }
 
     /// <summary>Posts that succeeded, over both servers.</summary>
     public required long Posted { get; init; }
