@@ -64,6 +64,23 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The superuser <c>postgres</c> on the database <c>postgres</c>, on 127.0.0.1 and <see cref="Port"/>, pooled.</summary>
     public string ConnectionString => ConnectionStringFor("postgres");
 
+    /// <summary>The running server's postmaster process (the parent of every session's process), or null when it does not run.</summary>
+    public int? PostmasterProcessId
+    {
+        get
+        {
+            try
+            {
+                var pid = File.ReadLines(Path.Combine(DataFolder, "postmaster.pid")).FirstOrDefault()?.Trim();
+                return int.TryParse(pid, CultureInfo.InvariantCulture, out var id) && IsThisServersPostmaster(pid) ? id : null;
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+        }
+    }
+
     private string DataFolder => Path.Combine(Folder, DataFolderName);
 
     private string LogFile => Path.Combine(Folder, LogFileName);

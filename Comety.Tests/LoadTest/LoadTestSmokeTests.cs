@@ -9,6 +9,8 @@ namespace Comety.Tests.LoadTest;
 /// Runs bench/Comety.LoadTest as its users do, at smoke size (50 simulated browsers, 5 events):
 /// its Comety clients follow PROTOCOL.md and its SignalR clients the long-polling and WebSocket
 /// transports against real servers, and every row must account for every event exactly once, in order.
+/// The tests of two Comety servers on one PostgreSQL log also carry <c>Category=PostgreSql</c>: the load
+/// test starts a PostgreSQL of its own, which needs the server programs on the machine.
 /// </summary>
 [Trait("Category", "LoadTest")]
 public sealed class LoadTestSmokeTests(ITestOutputHelper output)
@@ -37,6 +39,44 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
         var rows = await RunAsync("--smoke", "--targets", "comety-stream", "--cut-streams", "1", "--stream-duration", "2");
 
         AssertFaultless(Assert.Single(rows));
+    }
+
+    [Fact]
+    [Trait("Category", "PostgreSql")]
+    public async Task Two_servers_on_one_PostgreSQL_log_deliver_every_event_once_in_order_whichever_server_each_request_reaches()
+    {
+        var rows = await RunAsync("--smoke", "--targets", "comety-pg2");
+
+        var row = Assert.Single(rows);
+        Assert.Equal("Comety, 2 servers, PostgreSQL", row.GetProperty("implementation").GetString());
+        Assert.Equal(2, row.GetProperty("servers").GetInt32());
+        AssertFaultless(row);
+        Assert.True(row.GetProperty("p99Ms").GetDouble() > 0, "latencies were measured");
+        Assert.True(row.GetProperty("databaseCpuUsPerDelivery").ValueKind == JsonValueKind.Number, "the database's CPU was read");
+    }
+
+    [Fact]
+    [Trait("Category", "PostgreSql")]
+    public async Task Sustained_appends_on_two_servers_leave_sequence_numbers_without_gaps_and_each_posted_event_once()
+    {
+        var rows = await RunAsync("--append", "1.5", "--append-posters", "8");
+
+        Assert.Equal(["batched", "MaxAppendBatch 1", "transaction per post"], rows.Select(r => r.GetProperty("mode").GetString()));
+        foreach (var row in rows)
+        {
+            var posted = row.GetProperty("posted").GetInt64();
+            Assert.True(posted > 0, "events were posted");
+            var logged = posted + row.GetProperty("warmUpPosted").GetInt64();
+            foreach (var fault in new[] { "gaps", "missing", "duplicated", "reordered", "unexpected", "failedButCommitted", "failures", "dropped", "trimmedThrough" })
+            {
+                Assert.Equal(0, row.GetProperty(fault).GetInt64());
+            }
+
+            // 1..N: the posted events (the warm-up's too) and the two servers' users' registrations, nothing else.
+            Assert.Equal(2, row.GetProperty("membershipRecords").GetInt64());
+            Assert.Equal(logged + 2, row.GetProperty("records").GetInt64());
+            Assert.Equal(logged + 2, row.GetProperty("lastSequence").GetInt64());
+        }
     }
 
     private static void AssertFaultless(JsonElement row)

@@ -12,6 +12,7 @@ namespace Comety.LoadTest;
 /// each registers through the application and subscribes to its room (<see cref="CometyUser"/>),
 /// then polls <c>GET /updates?timeout=…&amp;confirm=…&amp;elapsed=…</c>,
 /// hands the events over, confirms the response's <c>lastId</c> with its next poll, and so on.
+/// Given several servers (on one shared log), every request goes to one of them at random.
 /// </summary>
 internal sealed class CometyFleet : Fleet
 {
@@ -22,12 +23,14 @@ internal sealed class CometyFleet : Fleet
     private readonly CancellationTokenSource _stop = new();
     private readonly List<CometyUser> _clients = [];
     private readonly List<Task> _loops = [];
+    private readonly ServerChoice _servers;
     private long _failures;
 
-    public CometyFleet(Uri server, EventBook book, SourceAddresses? sources = null)
-        : base(server, book, sources)
+    public CometyFleet(IReadOnlyList<Uri> servers, EventBook book, SourceAddresses? sources = null)
+        : base(servers[0], book, sources)
     {
-        _http = LoadHttp.CreateClient(server, Sources);
+        _http = LoadHttp.CreateClient(servers[0], Sources);
+        _servers = new ServerChoice(servers);
     }
 
     public override long Failures => Interlocked.Read(ref _failures);
@@ -40,7 +43,7 @@ internal sealed class CometyFleet : Fleet
         var clients = new CometyUser[count];
         await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken }, async (c, ct) =>
         {
-            clients[c] = await CometyUser.RegisterAsync(_http, c, ct);
+            clients[c] = await CometyUser.RegisterAsync(_http, c, ct, _servers);
         });
 
         foreach (var client in clients)
@@ -71,7 +74,7 @@ internal sealed class CometyFleet : Fleet
                     url.Append("&elapsed=").Append(Stopwatch.GetElapsedTime(answeredAt).TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture));
                 }
 
-                using var request = new HttpRequestMessage(HttpMethod.Get, url.ToString());
+                using var request = new HttpRequestMessage(HttpMethod.Get, ServerChoice.Resolve(_servers, url.ToString()));
                 request.Headers.Add("Cookie", client.Cookie);
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
                 if (response.StatusCode != HttpStatusCode.OK)
@@ -182,7 +185,7 @@ internal sealed class CometyFleet : Fleet
         await _stop.CancelAsync();
         await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(30));
 
-        await CometyUser.LogoutAsync(_http, _clients);
+        await CometyUser.LogoutAsync(_http, _clients, _servers);
         _http.Dispose();
         _stop.Dispose();
     }

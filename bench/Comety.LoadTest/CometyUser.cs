@@ -12,14 +12,15 @@ namespace Comety.LoadTest;
 internal sealed record CometyUser(int Index, string Cookie)
 {
     /// <summary>Registers client <paramref name="index"/> and subscribes it to room <c>index % Rooms.Count</c>.</summary>
-    public static async Task<CometyUser> RegisterAsync(HttpClient http, int index, CancellationToken cancellationToken)
+    /// <param name="servers">Where each request goes (several servers on one shared log: one at random each time); null: the client's base address.</param>
+    public static async Task<CometyUser> RegisterAsync(HttpClient http, int index, CancellationToken cancellationToken, ServerChoice? servers = null)
     {
-        using var register = await http.PostAsync("register", null, cancellationToken);
+        using var register = await http.PostAsync(ServerChoice.Resolve(servers, "register"), null, cancellationToken);
         register.EnsureSuccessStatusCode();
         var setCookie = register.Headers.GetValues("Set-Cookie").First();
         var user = new CometyUser(index, setCookie[..setCookie.IndexOf(';', StringComparison.Ordinal)]);
 
-        using var subscribe = new HttpRequestMessage(HttpMethod.Post, "updates")
+        using var subscribe = new HttpRequestMessage(HttpMethod.Post, ServerChoice.Resolve(servers, "updates"))
         {
             Content = new StringContent($$"""{"type":"subscribe","channel":"{{Rooms.Name(index % Rooms.Count)}}"}""", Encoding.UTF8, "application/json"),
         };
@@ -34,12 +35,22 @@ internal sealed record CometyUser(int Index, string Cookie)
     }
 
     /// <summary>Leaves the way the application lets a user leave, so that the server forgets them; 64 at a time, 30 s each at most.</summary>
-    public static Task LogoutAsync(HttpClient http, IEnumerable<CometyUser> users) =>
+    public static Task LogoutAsync(HttpClient http, IEnumerable<CometyUser> users, ServerChoice? servers = null) =>
         Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (user, ct) =>
         {
-            using var logout = new HttpRequestMessage(HttpMethod.Post, "logout");
+            using var logout = new HttpRequestMessage(HttpMethod.Post, ServerChoice.Resolve(servers, "logout"));
             logout.Headers.Add("Cookie", user.Cookie);
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             using var response = await http.SendAsync(logout, cts.Token);
         });
+}
+
+/// <summary>Several servers on one shared log: each request goes to one of them at random (no affinity).</summary>
+internal sealed class ServerChoice(IReadOnlyList<Uri> servers)
+{
+    /// <summary>A server's URL for <paramref name="relative"/>: relative (the client's base address) without a choice or with one server.</summary>
+    public static Uri Resolve(ServerChoice? choice, string relative) =>
+        choice is null || choice._servers.Count == 1 ? new Uri(relative, UriKind.Relative) : new Uri(choice._servers[Random.Shared.Next(choice._servers.Count)], relative);
+
+    private readonly IReadOnlyList<Uri> _servers = servers;
 }

@@ -38,6 +38,11 @@ if (options.NodeCheckClients > 0)
 
 var run = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 var machine = MachineInfo.Describe();
+if (options.AppendDuration is { } appendDuration)
+{
+    return await RunSustainedAppendAsync(options, appendDuration, run, machine, cancel.Token);
+}
+
 Console.WriteLine($"Run {run} on {machine}; clients from {options.Settings.Sources}.");
 var rows = new List<RowResult>();
 foreach (var clients in options.Clients)
@@ -73,6 +78,42 @@ if (faults > 0)
 
 return 0;
 
+// The sustained-append case: for each mode, two servers on a new PostgreSQL, posters on both, the log table read back.
+static async Task<int> RunSustainedAppendAsync(LoadTestOptions options, TimeSpan duration, string run, string machine, CancellationToken cancellationToken)
+{
+    Console.WriteLine($"Run {run} on {machine}: sustained appends, {options.AppendPosters} posters on each of 2 servers, {duration.TotalSeconds} s per mode.");
+    var results = new List<AppendResult>();
+    foreach (var mode in options.AppendModes)
+    {
+        Console.WriteLine($"Appends, {SustainedAppendCase.Name(mode)}:");
+        var result = await new SustainedAppendCase(mode, options.AppendPosters, duration, Console.Out).RunAsync(cancellationToken) with { Run = run, Machine = machine };
+        results.Add(result);
+        Console.WriteLine(result.ToJson());
+        if (options.OutputDirectory is { } directory)
+        {
+            Directory.CreateDirectory(directory);
+            await File.AppendAllTextAsync(Path.Combine(directory, "loadtest-append.jsonl"), result.ToJson() + "\n", cancellationToken);
+        }
+    }
+
+    var table = AppendResult.MarkdownHeader() + "\n" + string.Join("\n", results.Select(r => r.ToMarkdown()));
+    Console.WriteLine();
+    Console.WriteLine(table);
+    if (options.OutputDirectory is { } output)
+    {
+        await File.WriteAllTextAsync(Path.Combine(output, "loadtest-append.md"), table + "\n", cancellationToken);
+    }
+
+    var faults = results.Sum(r => r.Faults);
+    if (faults > 0)
+    {
+        Console.Error.WriteLine($"{faults} gaps, events missing, duplicated, reordered or unexpected, or failed posts: see the rows above.");
+        return 1;
+    }
+
+    return 0;
+}
+
 /// <summary>The command line.</summary>
 internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList<Target> Targets, ScenarioSettings Settings, string? OutputDirectory, TimeSpan RunTimeout, int NodeCheckClients)
 {
@@ -83,14 +124,25 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
 
     public string ChartOutput { get; init; } = Path.Combine(LoadTestChart.ResultsDirectory, "loadtest.svg");
 
+    /// <summary>The sustained-append case instead of the rows: how long each mode posts.</summary>
+    public TimeSpan? AppendDuration { get; init; }
+
+    /// <summary>Posters on each server in the sustained-append case.</summary>
+    public int AppendPosters { get; init; } = 64;
+
+    public IReadOnlyList<AppendMode> AppendModes { get; init; } = [AppendMode.Batched, AppendMode.BatchOfOne, AppendMode.Transaction];
+
     public const string Usage = """
         usage: Comety.LoadTest [--clients 1000,5000,10000] [--targets comety,comety-stream,signalr-lp,signalr-ws]
                                [--events 20] [--interval-ms 200] [--source-addresses K] [--out DIRECTORY] [--smoke]
                                [--stream-duration SECONDS] [--cut-streams SECONDS]
+               Comety.LoadTest --append SECONDS [--append-posters 64] [--append-modes batched,batch1,transaction] [--out DIRECTORY]
                Comety.LoadTest --node-check 1000
                Comety.LoadTest chart [--in results/loadtest.jsonl] [--svg results/loadtest.svg]
           --clients   simulated browsers per row (each its own connection)
-          --targets   comety (LongPolling), comety-stream (Streaming), signalr-lp (LongPolling), signalr-ws (WebSockets)
+          --targets   comety (LongPolling), comety-stream (Streaming), signalr-lp (LongPolling), signalr-ws (WebSockets),
+                      comety-pg2 (LongPolling, two Comety servers on a PostgreSQL of the run's own, each request to either;
+                      not in the default targets)
           --source-addresses K  bind the clients' sockets to 127.0.0.2 .. 127.0.0.(K+1) in turn (1 to 64), so
                       that the ephemeral ports of one address do not bound the connections (20,000 clients)
           --stream-duration S  the Comety server's StreamDuration (default: the server's, 60 s); under 15 s, its
@@ -100,6 +152,13 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
           --events    K: events broadcast one per interval, then K at once; then 50 posts to one room, two per interval
           --out       appends one JSON line per row to DIRECTORY/loadtest.jsonl, writes DIRECTORY/loadtest.md
           --smoke     50 clients, 5 events: checks the harness and both servers in a few seconds
+          --append S  the sustained-append case instead of the rows: for each mode, two Comety servers on a new
+                      PostgreSQL, posters on both posting broadcasts back to back for S seconds (at most 60), then the
+                      log table read back (sequence numbers 1..N with no gap, each posted event exactly once, in order);
+                      with --out, rows go to DIRECTORY/loadtest-append.jsonl and loadtest-append.md
+          --append-posters P  concurrent posters on each server (1 to 500)
+          --append-modes  batched (posts that arrive together in one transaction), batch1 (the log's MaxAppendBatch
+                      at 1), transaction (each post its own transaction, through the transactional API)
           --node-check N  N clients of SignalR's npm client (@microsoft/signalr, under Node) on long
                       polling, then N of this program's long-polling fleet: same messages, same memory?
           chart       draws the latest run's rows of loadtest.jsonl (broadcast p99, server CPU per delivered
@@ -120,6 +179,9 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
         var chart = args.Length > 0 && args[0] == "chart";
         string? chartInput = null;
         string? chartOutput = null;
+        TimeSpan? appendDuration = null;
+        var appendPosters = 64;
+        IReadOnlyList<AppendMode>? appendModes = null;
         for (var i = chart ? 1 : 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -155,6 +217,15 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
                 case "--svg" when chart:
                     chartOutput = Next();
                     break;
+                case "--append":
+                    appendDuration = TimeSpan.FromSeconds(double.Parse(Next(), CultureInfo.InvariantCulture));
+                    break;
+                case "--append-posters":
+                    appendPosters = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
+                case "--append-modes":
+                    appendModes = [.. Next().Split(',').Select(ParseAppendMode)];
+                    break;
                 case "--node-check":
                     nodeCheck = int.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
@@ -171,7 +242,8 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
         targets ??= [Target.Comety, Target.CometyStreaming, Target.SignalRLongPolling, Target.SignalRWebSockets];
         if (clients.Count == 0 || clients.Any(c => c < 1 || c > 50_000) || events < 1 || events > 1000
             || sourceAddresses < 0 || sourceAddresses > SourceAddresses.MaxCount
-            || streamDuration <= TimeSpan.Zero || cutStreams <= TimeSpan.Zero)
+            || streamDuration <= TimeSpan.Zero || cutStreams <= TimeSpan.Zero
+            || appendDuration <= TimeSpan.Zero || appendDuration > TimeSpan.FromSeconds(60) || appendPosters < 1 || appendPosters > 500)
         {
             return null;
         }
@@ -183,15 +255,27 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
         {
             ChartInput = chartInput ?? options.ChartInput,
             ChartOutput = chartOutput ?? options.ChartOutput,
+            AppendDuration = appendDuration,
+            AppendPosters = appendPosters,
+            AppendModes = appendModes ?? options.AppendModes,
         };
     }
+
+    private static AppendMode ParseAppendMode(string value) => value switch
+    {
+        "batched" => AppendMode.Batched,
+        "batch1" => AppendMode.BatchOfOne,
+        "transaction" => AppendMode.Transaction,
+        _ => throw new ArgumentException($"Unknown append mode '{value}': use batched, batch1 or transaction."),
+    };
 
     private static Target ParseTarget(string value) => value switch
     {
         "comety" => Target.Comety,
         "comety-stream" => Target.CometyStreaming,
+        "comety-pg2" => Target.CometyPostgreSql2,
         "signalr-lp" => Target.SignalRLongPolling,
         "signalr-ws" => Target.SignalRWebSockets,
-        _ => throw new ArgumentException($"Unknown target '{value}': use comety, comety-stream, signalr-lp or signalr-ws."),
+        _ => throw new ArgumentException($"Unknown target '{value}': use comety, comety-stream, comety-pg2, signalr-lp or signalr-ws."),
     };
 }

@@ -13,6 +13,9 @@ internal sealed record RowResult
 
     public required string Transport { get; init; }
 
+    /// <summary>Server processes behind the row (2 for Comety on PostgreSQL); every server figure is their sum.</summary>
+    public int Servers { get; init; } = 1;
+
     public required int Clients { get; init; }
 
     /// <summary>Clients the server counted waiting (polls in flight, or open WebSockets) before the broadcast.</summary>
@@ -34,6 +37,12 @@ internal sealed record RowResult
 
     /// <summary>Server CPU per delivered event in the spaced broadcast, re-polls included.</summary>
     public required double CpuUsPerDelivery { get; init; }
+
+    /// <summary>The PostgreSQL processes' CPU per delivered event in the same window, apart from the servers'; null without a database.</summary>
+    public double? DatabaseCpuUsPerDelivery { get; init; }
+
+    /// <summary>The PostgreSQL processes' CPU per post to one room of 100 (nothing subtracted); null without a database.</summary>
+    public double? DatabaseCpuMsPerRoomPost { get; init; }
 
     /// <summary>The load test's own CPU (the simulated clients) per delivered event in the same window: the other half of the two cores.</summary>
     public required double ClientCpuUsPerDelivery { get; init; }
@@ -89,11 +98,11 @@ internal sealed record RowResult
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     public static string MarkdownHeader() =>
-        "| implementation | transport | N | waiting | p50 ms | p99 ms | max ms | burst p99 ms | burst events/s | CPU µs/delivery | CPU ms/post: all | CPU ms/post: 1 room | RSS idle MB | RSS KB/client | heap KB/client | lost | dup | out of order |\n"
-        + "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
+        "| implementation | transport | N | waiting | p50 ms | p99 ms | max ms | burst p99 ms | burst events/s | CPU µs/delivery | DB CPU µs/delivery | CPU ms/post: all | CPU ms/post: 1 room | RSS idle MB | RSS KB/client | heap KB/client | lost | dup | out of order |\n"
+        + "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |";
 
     public string ToMarkdown() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Implementation} | {Transport} | {Clients:N0} | {Waiting:N0} | {P50Ms:0.0} | {P99Ms:0.0} | {MaxMs:0.0} | {BurstP99Ms:0.0} | {BurstEventsPerSecond:N0} | {CpuUsPerDelivery:0.00} | {BroadcastCpuMsPerPost:0.0} | {RoomCpuMsPerPost:0.00} | {IdleRssMB:0.0} | {RssKBPerClient:0.0} | {HeapKBPerClient:0.0} | {Lost + Misdelivered + Unexpected + ClientFailures} | {Duplicated} | {OutOfOrder} |");
+        $"| {Implementation} | {Transport} | {Clients:N0} | {Waiting:N0} | {P50Ms:0.0} | {P99Ms:0.0} | {MaxMs:0.0} | {BurstP99Ms:0.0} | {BurstEventsPerSecond:N0} | {CpuUsPerDelivery:0.00} | {(DatabaseCpuUsPerDelivery is { } db ? db.ToString("0.00", CultureInfo.InvariantCulture) : "—")} | {BroadcastCpuMsPerPost:0.0} | {RoomCpuMsPerPost:0.00} | {IdleRssMB:0.0} | {RssKBPerClient:0.0} | {HeapKBPerClient:0.0} | {Lost + Misdelivered + Unexpected + ClientFailures} | {Duplicated} | {OutOfOrder} |");
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 }

@@ -12,6 +12,12 @@ internal enum Target
     /// <summary>Comety on its stream of Server-Sent Events (protocol version 2).</summary>
     CometyStreaming,
 
+    /// <summary>
+    /// Comety on long polling, two servers on the shared PostgreSQL log (a database of the run's own):
+    /// each request of a client goes to either server at random.
+    /// </summary>
+    CometyPostgreSql2,
+
     SignalRLongPolling,
     SignalRWebSockets,
 }
@@ -24,7 +30,8 @@ internal sealed record ScenarioSettings(int Events, TimeSpan Interval, int RoomP
     SourceAddresses Sources, TimeSpan? StreamDuration = null, TimeSpan? CutStreamsAfter = null);
 
 /// <summary>
-/// One row of the comparison: one server process of one implementation and transport, N clients.
+/// One row of the comparison: one server process of one implementation and transport (or two Comety
+/// servers on one PostgreSQL database), N clients.
 /// Starts the server, warms it up with a small fleet that then leaves, reads idle memory, connects
 /// the N clients, reads memory with all of them waiting, then runs three phases, each ended only when
 /// every client received every event it should and is waiting again:
@@ -36,13 +43,13 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
 
     public async Task<RowResult> RunAsync(CancellationToken cancellationToken)
     {
-        await using var server = await StartServerAsync();
-        log.WriteLine($"  {Name(target)}: server pid {server.ProcessId} at {server.Address}");
+        await using var server = await StartServerAsync(cancellationToken);
+        log.WriteLine($"  {Name(target)}: {server.Describe()}");
 
         // JIT and tiering on a small fleet that then leaves, so that the idle figure includes the code.
         {
             var warmBook = new EventBook(WarmUpClients, 8);
-            await using var warm = CreateFleet(server.Address, warmBook);
+            await using var warm = CreateFleet(server.Addresses, warmBook);
             await warm.ConnectAsync(WarmUpClients, settings.ConnectConcurrency, cancellationToken);
             // SignalR answers the Join's POST before the hub has run it: wait for the joins, as below.
             await WaitForAsync(server, "warm-up clients in their rooms", s => s.Joined >= WarmUpClients, cancellationToken, joined: true);
@@ -66,7 +73,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
         var warmUp = settings.WarmUpEvents;
         var roomStart = warmUp + (2 * k);
         var book = new EventBook(clients, roomStart + settings.RoomPosts);
-        var fleet = CreateFleet(server.Address, book);
+        var fleet = CreateFleet(server.Addresses, book);
         try
         {
             var joinedBefore = (await server.StatusAsync(joined: true, cancellationToken)).Joined;
@@ -102,6 +109,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             var expected = (long)clients * (warmUp + k);
             var before = await server.StatusAsync(cancellationToken: cancellationToken);
             var cpu = server.CpuTime();
+            var databaseCpu = server.DatabaseCpuTime();
             var clientCpu = Environment.CpuUsage.TotalTime;
             var started = Stopwatch.GetTimestamp();
             for (var i = 0; i < k; i++)
@@ -113,6 +121,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             await WaitForReceiptsAsync(book, fleet, expected, cancellationToken);
             await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
             var broadcastCpu = server.CpuTime() - cpu;
+            var broadcastDatabaseCpu = server.DatabaseCpuTime() - databaseCpu;
             var broadcastClientCpu = Environment.CpuUsage.TotalTime - clientCpu;
             var broadcastWindow = Stopwatch.GetElapsedTime(started);
             var after = await server.StatusAsync(cancellationToken: cancellationToken);
@@ -136,6 +145,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             var roomMembers = (clients + Rooms.Count - 1) / Rooms.Count;
             expected += (long)roomMembers * settings.RoomPosts;
             cpu = server.CpuTime();
+            databaseCpu = server.DatabaseCpuTime();
             started = Stopwatch.GetTimestamp();
             for (var i = 0; i < settings.RoomPosts; i++)
             {
@@ -146,6 +156,7 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
             await WaitForReceiptsAsync(book, fleet, expected, cancellationToken);
             await WaitForAsync(server, "every client waiting", s => s.Waiting >= clients, cancellationToken);
             var roomCpu = server.CpuTime() - cpu;
+            var roomDatabaseCpu = server.DatabaseCpuTime() - databaseCpu;
             var roomWindow = Stopwatch.GetElapsedTime(started);
 
             var spaced = Latencies(book, warmUp, warmUp + k);
@@ -158,7 +169,13 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
 
             return new RowResult
             {
-                Implementation = target is Target.Comety or Target.CometyStreaming ? "Comety" : "SignalR",
+                Implementation = target switch
+                {
+                    Target.Comety or Target.CometyStreaming => "Comety",
+                    Target.CometyPostgreSql2 => "Comety, 2 servers, PostgreSQL",
+                    _ => "SignalR",
+                },
+                Servers = server.Servers.Count,
                 Transport = target switch
                 {
                     Target.CometyStreaming => "Streaming",
@@ -174,6 +191,8 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
                 BurstP99Ms = Ms(Percentile(burst, 0.99)),
                 BurstEventsPerSecond = Math.Round((double)clients * k / burstDuration.TotalSeconds),
                 CpuUsPerDelivery = Math.Round(broadcastCpu.TotalMicroseconds / ((double)clients * k), 2),
+                DatabaseCpuUsPerDelivery = broadcastDatabaseCpu is { } db ? Math.Round(db.TotalMicroseconds / ((double)clients * k), 2) : null,
+                DatabaseCpuMsPerRoomPost = roomDatabaseCpu is { } roomDb ? Math.Round(roomDb.TotalMilliseconds / settings.RoomPosts, 2) : null,
                 ClientCpuUsPerDelivery = Math.Round(broadcastClientCpu.TotalMicroseconds / ((double)clients * k), 2),
                 BurstCpuUsPerDelivery = Math.Round(burstCpu.TotalMicroseconds / ((double)clients * k), 2),
                 // CPU time is read in 10 ms ticks: with few clients the idle share can exceed a post's own cost; never below zero.
@@ -206,15 +225,17 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
     {
         Target.Comety => "Comety",
         Target.CometyStreaming => "Comety Streaming",
+        Target.CometyPostgreSql2 => "Comety, 2 servers on PostgreSQL",
         Target.SignalRLongPolling => "SignalR LongPolling",
         _ => "SignalR WebSockets",
     };
 
-    private Task<ServerProcess> StartServerAsync() => target switch
+    private Task<ServerCluster> StartServerAsync(CancellationToken cancellationToken) => target switch
     {
-        Target.Comety or Target.CometyStreaming => ServerProcess.StartAsync("Comety.LoadTest.CometyServer", CometyServerArguments()),
-        Target.SignalRLongPolling => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "LongPolling"),
-        _ => ServerProcess.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "WebSockets"),
+        Target.Comety or Target.CometyStreaming => ServerCluster.StartAsync("Comety.LoadTest.CometyServer", CometyServerArguments()),
+        Target.CometyPostgreSql2 => ServerCluster.StartOnPostgreSqlAsync(2, CometyServerArguments(), cancellationToken),
+        Target.SignalRLongPolling => ServerCluster.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "LongPolling"),
+        _ => ServerCluster.StartAsync("Comety.LoadTest.SignalRServer", "--transport", "WebSockets"),
     };
 
     /// <summary>
@@ -237,15 +258,15 @@ internal sealed class Scenario(Target target, int clients, ScenarioSettings sett
         ];
     }
 
-    private Fleet CreateFleet(Uri address, EventBook book) => target switch
+    private Fleet CreateFleet(IReadOnlyList<Uri> addresses, EventBook book) => target switch
     {
-        Target.Comety => new CometyFleet(address, book, settings.Sources),
-        Target.CometyStreaming => new CometyStreamFleet(address, book, settings.Sources, settings.CutStreamsAfter),
-        Target.SignalRLongPolling => new SignalRLongPollingFleet(address, book, settings.Sources),
-        _ => new SignalRWebSocketFleet(address, book, settings.Sources),
+        Target.Comety or Target.CometyPostgreSql2 => new CometyFleet(addresses, book, settings.Sources),
+        Target.CometyStreaming => new CometyStreamFleet(addresses[0], book, settings.Sources, settings.CutStreamsAfter),
+        Target.SignalRLongPolling => new SignalRLongPollingFleet(addresses[0], book, settings.Sources),
+        _ => new SignalRWebSocketFleet(addresses[0], book, settings.Sources),
     };
 
-    private async Task<ServerStatus> WaitForAsync(ServerProcess server, string what, Func<ServerStatus, bool> condition, CancellationToken cancellationToken, bool joined = false)
+    private async Task<ServerStatus> WaitForAsync(ServerCluster server, string what, Func<ServerStatus, bool> condition, CancellationToken cancellationToken, bool joined = false)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(settings.PhaseTimeout.TotalSeconds * Stopwatch.Frequency);
         while (true)

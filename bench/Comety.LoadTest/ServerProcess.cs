@@ -94,12 +94,19 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>User plus system CPU time the server has used so far.</summary>
     public TimeSpan CpuTime()
     {
-        // /proc/<pid>/stat: fields after the command name in parentheses; utime and stime are the 14th and 15th.
-        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / ClockTicksPerSecond);
+        // utime and stime are the 14th and 15th fields of /proc/<pid>/stat.
+        var fields = StatFields(File.ReadAllText($"/proc/{_process.Id}/stat"));
+        return ClockTicks(long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture));
     }
+
+    /// <summary>
+    /// The fields of a <c>/proc/&lt;pid&gt;/stat</c> after the command name in parentheses (which may
+    /// hold spaces): the state is [0], the parent's pid [1], utime [11], stime [12], cutime [13], cstime [14].
+    /// </summary>
+    public static string[] StatFields(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+
+    /// <summary>A CPU time in clock ticks (USER_HZ), as <c>/proc</c> counts it.</summary>
+    public static TimeSpan ClockTicks(long ticks) => TimeSpan.FromSeconds(ticks / ClockTicksPerSecond);
 
     /// <summary>The server's resident set size, in bytes.</summary>
     public long ResidentBytes()
