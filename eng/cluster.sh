@@ -71,7 +71,10 @@ free_port() {
 folder="$(mktemp -d -t comety-cluster-XXXXXX)"
 pids=()
 cleanup() {
-  trap - EXIT INT TERM
+  # A second Ctrl+C (or a signal to the whole group) must not cut the clean-up short and leave
+  # PostgreSQL running with its folder.
+  trap - EXIT
+  trap '' INT TERM
   echo
   echo "Stopping the cluster..."
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
