@@ -111,6 +111,15 @@ public sealed partial class CometyDispatcher
             return true;
         }
 
+        if (position is { } announced && announced <= _log.LastSequence)
+        {
+            // The log has announced it (its doorbell, or this server's own append): this server's
+            // reader is delivering it, or this call reads it; the store need not be asked. After a
+            // broadcast, every page answered by one server asks the next one from here.
+            await DeliverUpToAsync(announced);
+            return true;
+        }
+
         var (last, epoch) = await ReadStoreAsync(cancellationToken);
         if (!string.Equals(epoch, _epoch, StringComparison.Ordinal))
         {
