@@ -363,26 +363,34 @@ public sealed partial class CometyDispatcher
         }
     }
 
-    // Every user with a poll being answered here is alive until two heartbeat timeouts from now;
-    // the others until the deadline their last poll's end set.
+    // Every user with a poll being answered here is alive until two heartbeat timeouts from now,
+    // reported again once less than one is left (not every round: with thousands of waiting polls
+    // that would be thousands of rows a second); the others until the deadline their last poll's
+    // end set, when it is later than what was reported.
     private async ValueTask ReportPresenceAsync(CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
         var alive = now + (2 * _options.HeartbeatTimeout);
+        var refreshBefore = (now + _options.HeartbeatTimeout).UtcTicks;
         var report = new List<(string, DateTimeOffset)>();
         foreach (var (id, _) in _pendingDeadlines)
         {
             if (_pendingDeadlines.TryRemove(id, out var deadline))
             {
                 report.Add((id, deadline));
+                if (_users.TryGetValue(id, out var user))
+                {
+                    NoteReported(user, deadline);
+                }
             }
         }
 
         foreach (var (id, user) in _users)
         {
-            if (user.ActivePolls > 0)
+            if (user.ActivePolls > 0 && Volatile.Read(ref user.ReportedUntilTicks) < refreshBefore)
             {
                 report.Add((id, alive));
+                NoteReported(user, alive);
             }
         }
 
@@ -570,10 +578,31 @@ public sealed partial class CometyDispatcher
         return true;
     }
 
-    // Notes a user's heartbeat deadline for the next presence report.
+    private static void NoteReported(UserState user, DateTimeOffset deadline)
+    {
+        var ticks = deadline.UtcTicks;
+        var seen = Volatile.Read(ref user.ReportedUntilTicks);
+        while (ticks > seen)
+        {
+            var before = Interlocked.CompareExchange(ref user.ReportedUntilTicks, ticks, seen);
+            if (before == seen)
+            {
+                return;
+            }
+
+            seen = before;
+        }
+    }
+
+    // Notes a user's heartbeat deadline for the next presence report, unless an as late one was reported.
     private void NoteDeadline(UserState user, TimeSpan timeout)
     {
         var deadline = _timeProvider.GetUtcNow() + timeout;
+        if (deadline.UtcTicks <= Volatile.Read(ref user.ReportedUntilTicks))
+        {
+            return;
+        }
+
         _pendingDeadlines.AddOrUpdate(user.Id, deadline, (_, before) => before > deadline ? before : deadline);
     }
 

@@ -68,6 +68,12 @@ internal sealed class UserState
     /// <summary>How many polls of this user are being answered; its heartbeat restarts only when the last one ends.</summary>
     public int ActivePolls => _positions.ActiveCount;
 
+    /// <summary>
+    /// On a shared log: the latest deadline this server has reported for the user, in ticks of
+    /// the dispatcher's clock (UTC); a deadline before it need not be reported again.
+    /// </summary>
+    public long ReportedUntilTicks;
+
     /// <summary>Changes whenever the heartbeat is stopped or restarted, so a timeout can tell it is stale.</summary>
     public int HeartbeatVersion { get; set; }
 

@@ -408,4 +408,44 @@ public sealed class ClusterTests(PostgresFixture postgres)
             Assert.True(cluster[i].IsRegistered("busy"), $"busy was timed out on server {i}");
         }
     }
+
+    [Fact]
+    public async Task Waiting_polls_are_reported_alive_once_a_heartbeat_timeout_not_every_round()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var log = new PostgreSqlEventLog(new PostgreSqlEventLogOptions { ConnectionString = await postgres.CreateDatabaseAsync() });
+        var counting = new CountingSharedLog(log);
+        using var server = new CometyDispatcher(new DispatcherOptions { HeartbeatTimeout = TimeSpan.FromSeconds(2) }, counting, time);
+        await server.StartAsync().WaitAsync(TestEvents.Bound);
+        const int Users = 50;
+        using var stop = new CancellationTokenSource();
+        var polls = new List<Task>();
+        for (var i = 0; i < Users; i++)
+        {
+            await server.RegisterUserAsync($"u{i}");
+        }
+
+        var position = server.LastSequence;
+        for (var i = 0; i < Users; i++)
+        {
+            server.StopHeartbeat($"u{i}");
+            polls.Add(server.PollAsync($"u{i}", position, Timeout.InfiniteTimeSpan, cancellationToken: stop.Token).AsTask());
+        }
+
+        // 20 rounds of 0.4 s: 8 s, four heartbeat timeouts, with every poll waiting all along.
+        var before = counting.ReportedRows;
+        for (var round = 0; round < 20; round++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(400));
+            await Task.Delay(TimeSpan.FromMilliseconds(25));
+        }
+
+        var reported = counting.ReportedRows - before;
+        await stop.CancelAsync();
+        await Task.WhenAll(polls.Select(static p => p.ContinueWith(static _ => { }, TaskScheduler.Default))).WaitAsync(TestEvents.Bound);
+
+        // About once a timeout each (4 to 5 times), where reporting every round would be 20.
+        Assert.InRange(reported, Users, Users * 6);
+        Assert.All(Enumerable.Range(0, Users), i => Assert.True(server.IsRegistered($"u{i}")));
+    }
 }
