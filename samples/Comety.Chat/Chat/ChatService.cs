@@ -8,7 +8,7 @@ namespace Comety.Chat.Chat;
 public sealed class ChatService(CometyDispatcher dispatcher, RoomStore rooms, TimeProvider clock) : IChat
 {
     public const int MaxMessageLength = 500;
-    private const string Sender = "Comety.Chat";
+    private const string Sender = ChatLine.Sender;
 
     public Task<IReadOnlyList<RoomInfo>> RoomsAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<RoomInfo>>([.. rooms.All().Select(static r => r.Info())]);
@@ -126,16 +126,7 @@ public sealed class ChatService(CometyDispatcher dispatcher, RoomStore rooms, Ti
     private async Task PostLockedAsync(Room room, string kind, string name, string? text)
     {
         var at = clock.GetUtcNow();
-        var args = new Dictionary<string, object?>
-        {
-            [CometyEvent.TypeArgument] = kind,
-            ["name"] = name,
-            ["at"] = at,
-        };
-        if (text is not null)
-        {
-            args["text"] = text;
-        }
+        var args = ChatLine.EventArgs(kind, name, text, at);
 
         var sequence = await dispatcher.PostToChannelAsync(room.Channel, Sender, args);
         room.AddLine(new ChatLine(kind, name, text, at, sequence ?? 0));

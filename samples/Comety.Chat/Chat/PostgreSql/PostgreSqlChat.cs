@@ -14,7 +14,7 @@ namespace Comety.Chat.Chat.PostgreSql;
 /// </summary>
 public sealed class PostgreSqlChat(CometyDispatcher dispatcher, PostgreSqlEventLog log, TimeProvider clock) : IChat
 {
-    private const string Sender = "Comety.Chat";
+    private const string Sender = ChatLine.Sender;
     private const string S = ChatDatabase.Schema;
 
     private NpgsqlDataSource Db => log.DataSource;
@@ -242,16 +242,7 @@ public sealed class PostgreSqlChat(CometyDispatcher dispatcher, PostgreSqlEventL
     private async Task PostLineAsync(NpgsqlTransaction transaction, RoomInfo room, string kind, string name, string? text, CancellationToken cancellationToken)
     {
         var at = clock.GetUtcNow();
-        var args = new Dictionary<string, object?>
-        {
-            [CometyEvent.TypeArgument] = kind,
-            ["name"] = name,
-            ["at"] = at,
-        };
-        if (text is not null)
-        {
-            args["text"] = text;
-        }
+        var args = ChatLine.EventArgs(kind, name, text, at);
 
         var sequence = await dispatcher.PostToChannelAsync(transaction, room.Channel, Sender, args, cancellationToken);
         await using var insert = Command(transaction, $"INSERT INTO {S}.lines (seq, room, kind, name, text, at) VALUES (@seq, @room, @kind, @name, @text, @at)", room);
