@@ -77,6 +77,40 @@ public sealed class SharedLogHttpTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_stream_on_one_server_writes_what_the_other_posts_and_resumes_on_it_from_its_last_event()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var first = await StartOnAsync(connectionString).WaitAsync(Bound);
+        await using var second = await StartOnAsync(connectionString).WaitAsync(Bound);
+        await first.Dispatcher.StartAsync().WaitAsync(Bound);
+        await second.Dispatcher.StartAsync().WaitAsync(Bound);
+        await first.Dispatcher.RegisterUserAsync("ann").Bounded();
+        var position = first.Dispatcher.LastSequence;
+        using var onSecond = second.CreateClient("ann");
+        using var onFirst = first.CreateClient("ann");
+
+        long last;
+        var (stream, _) = await EventStreamReader.OpenAsync(onSecond, $"confirm={position}").WaitAsync(Bound);
+        await using (stream)
+        {
+            await first.Dispatcher.BroadcastAsync("test", Args("one")).Bounded();
+            await first.Dispatcher.BroadcastAsync("test", Args("two")).Bounded();
+            var events = await stream.EventsAsync(2).WaitAsync(Bound);
+            Assert.Equal(["one", "two"], events.Select(static e => e.Type));
+            last = events[^1].Seq;
+        }
+
+        // The stream is cut; the page reconnects to the other server with Last-Event-ID.
+        await second.Dispatcher.BroadcastAsync("test", Args("three")).Bounded();
+        var (resumed, _) = await EventStreamReader.OpenAsync(onFirst, $"confirm={position}", lastEventId: last.ToString(System.Globalization.CultureInfo.InvariantCulture)).WaitAsync(Bound);
+        await using (resumed)
+        {
+            var rest = await resumed.EventsAsync(1).WaitAsync(Bound);
+            Assert.Equal(["three"], rest.Select(static e => e.Type));
+        }
+    }
+
+    [Fact]
     public async Task While_the_database_is_away_a_poll_answers_503_with_a_problem_and_once_it_is_back_the_poll_gets_its_events()
     {
         await using var database = await PostgresServer.StartAsync();
