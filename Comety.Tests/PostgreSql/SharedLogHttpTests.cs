@@ -111,6 +111,20 @@ public sealed class SharedLogHttpTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_position_the_store_never_issued_is_answered_409_resynchronise_by_every_server()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var host = await StartOnAsync(connectionString).WaitAsync(Bound);
+        await host.Dispatcher.StartAsync().WaitAsync(Bound);
+        await host.Dispatcher.RegisterUserAsync("ann").Bounded();
+        using var client = host.CreateClient("ann");
+
+        using var response = await client.PollAsync($"timeout=1&confirm={host.Dispatcher.LastSequence + 1000}").Bounded();
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("resynchronise", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task While_the_database_is_away_a_poll_answers_503_with_a_problem_and_once_it_is_back_the_poll_gets_its_events()
     {
         await using var database = await PostgresServer.StartAsync();
