@@ -9,7 +9,8 @@ namespace Comety.LoadTest;
 /// N long-polling clients each sending every request to either server at random and retrying a
 /// failed poll as comety.js does (<see cref="RetryPolicy.Script"/>), broadcasts one per interval
 /// through the server that stays up. Server 0 is killed with SIGKILL and started again on the same
-/// port; t0 is when its <c>/bench/status</c> first answers. For every client whose poll went to it
+/// port; t0 is when it first answers a poll (of the harness's own user, asked every 10 ms; its
+/// <c>/bench/status</c>, a health check, answers earlier). For every client whose poll went to it
 /// and failed: how long after t0 it next has a poll answered by the restarted server, and how long
 /// after that failure it has any poll answered. Then every client must have every broadcast once,
 /// in order.
@@ -81,6 +82,8 @@ internal sealed class ServerRestartCase(int clients, TimeSpan interval, TimeSpan
                 }
             }, CancellationToken.None);
 
+            // The harness's own user, registered through the server that stays up, to ask the restarted one for a poll answer.
+            var probe = await CometyUser.RegisterAsync(cluster.Servers[StaysUp].Control, clients, cancellationToken);
             await Task.Delay(BeforeKill, cancellationToken);
 
             // The kill, and the start on the same port.
@@ -90,9 +93,11 @@ internal sealed class ServerRestartCase(int clients, TimeSpan interval, TimeSpan
             var exitedAt = Stopwatch.GetTimestamp();
             var server = await cluster.StartAgainAsync(Restarted);
             var listeningAt = Stopwatch.GetTimestamp();
-            var t0 = await AnswersAsync(server, cancellationToken);
+            var healthyAt = await AnswersAsync(server, "bench/status", null, cancellationToken);
+            var t0 = await AnswersAsync(server, "updates?timeout=0", probe.Cookie, cancellationToken);
             watch.Answering(t0);
-            log.WriteLine($"  killed server {Restarted} (exited in {Ms(exitedAt - killedAt):0} ms), listening again {Ms(listeningAt - killedAt):0} ms after the kill, answering {Ms(t0 - killedAt):0} ms after it: {cluster.Describe()}");
+            log.WriteLine($"  killed server {Restarted} (exited in {Ms(exitedAt - killedAt):0} ms), listening again {Ms(listeningAt - killedAt):0} ms after the kill, "
+                + $"/bench/status answering {Ms(healthyAt - killedAt):0} ms after it, a poll answered (t0) {Ms(t0 - killedAt):0} ms after it, {ProbeRefusals} answers before that not 200: {cluster.Describe()}");
 
             // Until every client that failed on it has a poll answered by it, within the phase's bound.
             var deadline = t0 + (long)(phaseTimeout.TotalSeconds * Stopwatch.Frequency);
@@ -145,7 +150,10 @@ internal sealed class ServerRestartCase(int clients, TimeSpan interval, TimeSpan
                 Backoff = $"{RetryPolicy.Script.First.TotalSeconds:0} s doubling to {RetryPolicy.Script.Max.TotalSeconds:0} s",
                 ExitedMs = Math.Round(Ms(exitedAt - killedAt), 1),
                 ListeningMs = Math.Round(Ms(listeningAt - killedAt), 1),
+                HealthyMs = Math.Round(Ms(healthyAt - killedAt), 1),
                 AnsweringMs = Math.Round(Ms(t0 - killedAt), 1),
+                ProbeNotOk = ProbeRefusals,
+                ProbeFirstNotOk = ProbeFirstRefusal,
                 FirstPollOnRestartedMs = firstOnRestarted is { } first ? Math.Round(Ms(first), 1) : null,
                 Affected = affected.Length,
                 ResumedOnRestarted = onRestarted.Length,
@@ -180,8 +188,16 @@ internal sealed class ServerRestartCase(int clients, TimeSpan interval, TimeSpan
         }
     }
 
-    /// <summary>Asks the started server's <c>/bench/status</c> every 10 ms until it answers 200; returns when it did.</summary>
-    private async Task<long> AnswersAsync(ServerProcess server, CancellationToken cancellationToken)
+    /// <summary>Answers other than 200 the restarted server gave the harness's own requests before they succeeded (a poll's 503 while it loads the log).</summary>
+    private int ProbeRefusals { get; set; }
+
+    private string? ProbeFirstRefusal { get; set; }
+
+    /// <summary>
+    /// Asks the started server for <paramref name="path"/> (with a user's cookie, for a poll) every 10 ms
+    /// until it answers 200; returns when it did. Connections refused or reset are tried again too.
+    /// </summary>
+    private async Task<long> AnswersAsync(ServerProcess server, string path, string? cookie, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(phaseTimeout.TotalSeconds * Stopwatch.Frequency);
         while (true)
@@ -190,10 +206,22 @@ internal sealed class ServerRestartCase(int clients, TimeSpan interval, TimeSpan
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 attempt.CancelAfter(TimeSpan.FromSeconds(5));
-                using var response = await server.Control.GetAsync("bench/status", attempt.Token);
+                using var request = new HttpRequestMessage(HttpMethod.Get, path);
+                if (cookie is not null)
+                {
+                    request.Headers.Add("Cookie", cookie);
+                }
+
+                using var response = await server.Control.SendAsync(request, attempt.Token);
                 if (response.IsSuccessStatusCode)
                 {
                     return Stopwatch.GetTimestamp();
+                }
+
+                if (cookie is not null)
+                {
+                    ProbeRefusals++;
+                    ProbeFirstRefusal ??= $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}";
                 }
             }
             catch (Exception e) when ((e is HttpRequestException or OperationCanceledException) && !cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < deadline)
@@ -202,7 +230,7 @@ internal sealed class ServerRestartCase(int clients, TimeSpan interval, TimeSpan
 
             if (Stopwatch.GetTimestamp() > deadline)
             {
-                throw new TimeoutException($"The restarted server did not answer /bench/status within {phaseTimeout.TotalSeconds} s.");
+                throw new TimeoutException($"The restarted server did not answer {path} within {phaseTimeout.TotalSeconds} s.");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken);
@@ -336,8 +364,16 @@ internal sealed record RestartResult
     /// <summary>From the kill to the new process printing that it listens (same port).</summary>
     public required double ListeningMs { get; init; }
 
-    /// <summary>From the kill to t0: its <c>/bench/status</c> answering 200.</summary>
+    /// <summary>From the kill to its <c>/bench/status</c> answering 200 (what a load balancer's health check would see).</summary>
+    public required double HealthyMs { get; init; }
+
+    /// <summary>From the kill to t0: a poll of the harness's own user (<c>timeout=0</c>) answered 200 by it.</summary>
     public required double AnsweringMs { get; init; }
+
+    /// <summary>The harness's polls the restarted server answered with another status before t0 (asked every 10 ms).</summary>
+    public required int ProbeNotOk { get; init; }
+
+    public string? ProbeFirstNotOk { get; init; }
 
     /// <summary>From t0 to the first client poll the restarted server answered (may be slightly negative: a poll can beat the harness's check).</summary>
     public double? FirstPollOnRestartedMs { get; init; }
@@ -412,11 +448,11 @@ internal sealed record RestartResult
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     public static string MarkdownHeader() =>
-        "| N | interval ms | backoff | listening ms | answering ms (t0) | affected | resumed on it | on it after t0: p50 ms | p99 ms | max ms | any answer after the failure: p50 ms | p99 ms | failed polls | lost | dup | out of order | failures | load before | load after |\n"
-        + "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |";
+        "| N | interval ms | backoff | listening ms | health ms | poll answered ms (t0) | affected | resumed on it | on it after t0: p50 ms | p99 ms | max ms | any answer after the failure: p50 ms | p99 ms | failed polls | lost | dup | out of order | failures | load before | load after |\n"
+        + "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |";
 
     public string ToMarkdown() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Clients:N0} | {IntervalMs:0} | {Backoff} | {ListeningMs:0} | {AnsweringMs:0} | {Affected:N0} | {ResumedOnRestarted:N0} | {ResumedP50Ms:0.0} | {ResumedP99Ms:0.0} | {ResumedMaxMs:0.0} | {AnywhereP50Ms:0.0} | {AnywhereP99Ms:0.0} | {FailedPolls:N0} | {Lost} | {Duplicated} | {OutOfOrder} | {Unexpected + ClientFailures + BroadcastFailures + FailedPollsElsewhere} | {LoadAverageBefore} | {LoadAverageAfter} |");
+        $"| {Clients:N0} | {IntervalMs:0} | {Backoff} | {ListeningMs:0} | {HealthyMs:0} | {AnsweringMs:0} | {Affected:N0} | {ResumedOnRestarted:N0} | {ResumedP50Ms:0.0} | {ResumedP99Ms:0.0} | {ResumedMaxMs:0.0} | {AnywhereP50Ms:0.0} | {AnywhereP99Ms:0.0} | {FailedPolls:N0} | {Lost} | {Duplicated} | {OutOfOrder} | {Unexpected + ClientFailures + BroadcastFailures + FailedPollsElsewhere} | {LoadAverageBefore} | {LoadAverageAfter} |");
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 }
