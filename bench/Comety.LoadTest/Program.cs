@@ -84,71 +84,65 @@ if (faults > 0)
 return 0;
 
 // The sustained-append case: for each mode, two servers on a new PostgreSQL, posters on both, the log table read back.
-static async Task<int> RunSustainedAppendAsync(LoadTestOptions options, TimeSpan duration, string run, string machine, CancellationToken cancellationToken)
+static Task<int> RunSustainedAppendAsync(LoadTestOptions options, TimeSpan duration, string run, string machine, CancellationToken cancellationToken)
 {
     Console.WriteLine($"Run {run} on {machine}: sustained appends, {options.AppendPosters} posters on each of 2 servers, {duration.TotalSeconds} s per mode.");
-    var results = new List<AppendResult>();
-    foreach (var mode in options.AppendModes)
-    {
-        Console.WriteLine($"Appends, {SustainedAppendCase.Name(mode)}:");
-        var result = await new SustainedAppendCase(mode, options.AppendPosters, duration, Console.Out).RunAsync(cancellationToken) with { Run = run, Machine = machine };
-        results.Add(result);
-        Console.WriteLine(result.ToJson());
-        if (options.OutputDirectory is { } directory)
-        {
-            Directory.CreateDirectory(directory);
-            await File.AppendAllTextAsync(Path.Combine(directory, "loadtest-append.jsonl"), result.ToJson() + "\n", cancellationToken);
-        }
-    }
-
-    var table = AppendResult.MarkdownHeader() + "\n" + string.Join("\n", results.Select(r => r.ToMarkdown()));
-    Console.WriteLine();
-    Console.WriteLine(table);
-    if (options.OutputDirectory is { } output)
-    {
-        await File.WriteAllTextAsync(Path.Combine(output, "loadtest-append.md"), table + "\n", cancellationToken);
-    }
-
-    var faults = results.Sum(r => r.Faults);
-    if (faults > 0)
-    {
-        Console.Error.WriteLine($"{faults} gaps, events missing, duplicated, reordered or unexpected, or failed posts: see the rows above.");
-        return 1;
-    }
-
-    return 0;
+    return RunCasesAsync(
+        options.AppendModes,
+        mode => $"Appends, {SustainedAppendCase.Name(mode)}:",
+        async mode => await new SustainedAppendCase(mode, options.AppendPosters, duration, Console.Out).RunAsync(cancellationToken) with { Run = run, Machine = machine },
+        AppendResult.MarkdownHeader(),
+        options.OutputDirectory is { } directory ? Path.Combine(directory, "loadtest-append") : null,
+        "gaps, events missing, duplicated, reordered or unexpected, or failed posts",
+        cancellationToken);
 }
 
 // A server restarted under load: for each N, two servers on a new PostgreSQL, one killed and started again on its port.
-static async Task<int> RunServerRestartAsync(LoadTestOptions options, string run, string machine, CancellationToken cancellationToken)
+static Task<int> RunServerRestartAsync(LoadTestOptions options, string run, string machine, CancellationToken cancellationToken)
 {
     Console.WriteLine($"Run {run} on {machine}: a server restarted under load, 2 servers on one PostgreSQL log, a broadcast every {options.Settings.Interval.TotalMilliseconds} ms; clients from {options.Settings.Sources}.");
-    var results = new List<RestartResult>();
-    foreach (var clients in options.Clients)
+    return RunCasesAsync(
+        options.Clients,
+        clients => $"Restart, {clients:N0} clients:",
+        async clients => await new ServerRestartCase(clients, options.Settings.Interval, options.Settings.PhaseTimeout, options.Settings.Sources, Console.Out).RunAsync(cancellationToken) with { Run = run, Machine = machine },
+        RestartResult.MarkdownHeader(),
+        options.OutputDirectory is { } directory ? Path.Combine(directory, "loadtest-restart") : null,
+        "events lost, duplicated or out of order, failures, or affected clients that did not resume on the restarted server",
+        cancellationToken);
+}
+
+// Runs one case per item, printing each result's JSON line as it ends (appended to <output>.jsonl) and
+// the table at the end (written to <output>.md); 1 when any result has faults.
+static async Task<int> RunCasesAsync<TItem, TResult>(IEnumerable<TItem> items, Func<TItem, string> title, Func<TItem, Task<TResult>> runCase,
+    string header, string? output, string faultsAre, CancellationToken cancellationToken)
+    where TResult : ICaseResult
+{
+    var results = new List<TResult>();
+    foreach (var item in items)
     {
-        Console.WriteLine($"Restart, {clients:N0} clients:");
-        var result = await new ServerRestartCase(clients, options.Settings.Interval, options.Settings.PhaseTimeout, options.Settings.Sources, Console.Out).RunAsync(cancellationToken) with { Run = run, Machine = machine };
+        Console.WriteLine(title(item));
+        var result = await runCase(item);
         results.Add(result);
         Console.WriteLine(result.ToJson());
-        if (options.OutputDirectory is { } directory)
+        if (output is not null)
         {
-            Directory.CreateDirectory(directory);
-            await File.AppendAllTextAsync(Path.Combine(directory, "loadtest-restart.jsonl"), result.ToJson() + "\n", cancellationToken);
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            await File.AppendAllTextAsync(output + ".jsonl", result.ToJson() + "\n", cancellationToken);
         }
     }
 
-    var table = RestartResult.MarkdownHeader() + "\n" + string.Join("\n", results.Select(r => r.ToMarkdown()));
+    var table = header + "\n" + string.Join("\n", results.Select(r => r.ToMarkdown()));
     Console.WriteLine();
     Console.WriteLine(table);
-    if (options.OutputDirectory is { } output)
+    if (output is not null)
     {
-        await File.WriteAllTextAsync(Path.Combine(output, "loadtest-restart.md"), table + "\n", cancellationToken);
+        await File.WriteAllTextAsync(output + ".md", table + "\n", cancellationToken);
     }
 
     var faults = results.Sum(r => r.Faults);
     if (faults > 0)
     {
-        Console.Error.WriteLine($"{faults} events lost, duplicated or out of order, failures, or affected clients that did not resume on the restarted server: see the rows above.");
+        Console.Error.WriteLine($"{faults} {faultsAre}: see the rows above.");
         return 1;
     }
 

@@ -342,7 +342,7 @@ internal sealed class ServerRestartCase(int clients, TimeSpan interval, TimeSpan
 }
 
 /// <summary>The restart case's figures; a Markdown table row and one JSON line.</summary>
-internal sealed record RestartResult
+internal sealed record RestartResult : ICaseResult
 {
     public string Date { get; init; } = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
@@ -455,4 +455,14 @@ internal sealed record RestartResult
         $"| {Clients:N0} | {IntervalMs:0} | {Backoff} | {ListeningMs:0} | {HealthyMs:0} | {AnsweringMs:0} | {Affected:N0} | {ResumedOnRestarted:N0} | {ResumedP50Ms:0.0} | {ResumedP99Ms:0.0} | {ResumedMaxMs:0.0} | {AnywhereP50Ms:0.0} | {AnywhereP99Ms:0.0} | {FailedPolls:N0} | {Lost} | {Duplicated} | {OutOfOrder} | {Unexpected + ClientFailures + BroadcastFailures + FailedPollsElsewhere} | {LoadAverageBefore} | {LoadAverageAfter} |");
 
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+}
+
+/// <summary>What a case other than the rows gives for each of its runs: a JSON line, a Markdown row, and its faults (any makes the program exit with 1).</summary>
+internal interface ICaseResult
+{
+    long Faults { get; }
+
+    string ToJson();
+
+    string ToMarkdown();
 }
