@@ -79,6 +79,26 @@ public sealed class LoadTestSmokeTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    [Trait("Category", "PostgreSql")]
+    public async Task A_server_of_two_killed_and_started_again_under_load_loses_nothing_and_every_client_that_failed_on_it_resumes_on_it()
+    {
+        var rows = await RunAsync("--restart-server", "--clients", "50");
+
+        var row = Assert.Single(rows);
+        Assert.Equal(50, row.GetProperty("clients").GetInt32());
+        Assert.True(row.GetProperty("broadcasts").GetInt32() > 10, "broadcasts went on through the restart");
+        var affected = row.GetProperty("affected").GetInt32();
+        Assert.True(affected > 0, "some client's poll went to the killed server and failed");
+        Assert.Equal(affected, row.GetProperty("resumedOnRestarted").GetInt32());
+        Assert.Equal(affected, row.GetProperty("answeredAnywhere").GetInt32());
+        Assert.True(row.GetProperty("resumedP50Ms").ValueKind == JsonValueKind.Number, "resume times were measured");
+        foreach (var fault in new[] { "lost", "duplicated", "outOfOrder", "unexpected", "clientFailures", "broadcastFailures", "failedPollsElsewhere", "faults" })
+        {
+            Assert.Equal(0, row.GetProperty(fault).GetInt64());
+        }
+    }
+
     private static void AssertFaultless(JsonElement row)
     {
         Assert.Equal(50, row.GetProperty("clients").GetInt32());

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -24,16 +25,34 @@ internal sealed class CometyFleet : Fleet
     private readonly List<CometyUser> _clients = [];
     private readonly List<Task> _loops = [];
     private readonly ServerChoice _servers;
+    private readonly RetryPolicy? _retry;
+    private readonly IPollObserver? _observer;
+    private readonly ConcurrentDictionary<string, long> _errorKinds = new();
+    private readonly ConcurrentDictionary<string, string> _firstOfKind = new();
     private long _failures;
 
-    public CometyFleet(IReadOnlyList<Uri> servers, EventBook book, SourceAddresses? sources = null)
+    /// <param name="retry">How a failed poll (a network error, 429, 5xx) is tried again; null: such a failure stops the client and counts as one.</param>
+    /// <param name="observer">Told of every poll's answer and of every failure retried, with the server it went to.</param>
+    public CometyFleet(IReadOnlyList<Uri> servers, EventBook book, SourceAddresses? sources = null, RetryPolicy? retry = null, IPollObserver? observer = null)
         : base(servers[0], book, sources)
     {
         _http = LoadHttp.CreateClient(servers[0], Sources);
         _servers = new ServerChoice(servers);
+        _retry = retry;
+        _observer = observer;
     }
 
+    /// <summary>Clients stopped by a failure they do not retry.</summary>
     public override long Failures => Interlocked.Read(ref _failures);
+
+    /// <summary>Failed polls that were tried again, by kind (a status, or the HTTP client's and the socket's error).</summary>
+    public IReadOnlyDictionary<string, long> RetriedFailures => new SortedDictionary<string, long>(_errorKinds, StringComparer.Ordinal);
+
+    /// <summary>The first failure retried of each kind, with its message (a status's body).</summary>
+    public IReadOnlyDictionary<string, string> FirstRetriedFailures => new SortedDictionary<string, string>(_firstOfKind, StringComparer.Ordinal);
+
+    public override string? Report => _errorKinds.IsEmpty ? null
+        : "polls failed and retried: " + string.Join(", ", RetriedFailures.Select(p => $"{p.Key} {p.Value}"));
 
     /// <summary>The first failure, for the report.</summary>
     public string? FirstFailure { get; private set; }
@@ -59,6 +78,7 @@ internal sealed class CometyFleet : Fleet
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         long confirm = -1;
         var answeredAt = 0L;
+        var retryDelay = TimeSpan.Zero;
         try
         {
             while (!token.IsCancellationRequested)
@@ -74,34 +94,67 @@ internal sealed class CometyFleet : Fleet
                     url.Append("&elapsed=").Append(Stopwatch.GetElapsedTime(answeredAt).TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture));
                 }
 
-                using var request = new HttpRequestMessage(HttpMethod.Get, ServerChoice.Resolve(_servers, url.ToString()));
-                request.Headers.Add("Cookie", client.Cookie);
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
-                if (response.StatusCode != HttpStatusCode.OK)
+                var uri = ServerChoice.Resolve(_servers, url.ToString(), out var server);
+                string failure, kind;
+                bool retryable;
+                try
                 {
-                    Fail(client, $"poll answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(token)}");
+                    using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                    request.Headers.Add("Cookie", client.Cookie);
+                    using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        var status = (int)response.StatusCode;
+                        failure = $"poll answered {status}: {await response.Content.ReadAsStringAsync(token)}";
+                        kind = status.ToString(CultureInfo.InvariantCulture);
+                        retryable = status >= 500 || status == 429;
+                    }
+                    else
+                    {
+                        var length = 0;
+                        await using (var body = await response.Content.ReadAsStreamAsync(token))
+                        {
+                            int read;
+                            while ((read = await body.ReadAsync(buffer.AsMemory(length), token)) > 0)
+                            {
+                                length += read;
+                                if (length == buffer.Length)
+                                {
+                                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                                    buffer.AsSpan(0, length).CopyTo(larger);
+                                    ArrayPool<byte>.Shared.Return(buffer);
+                                    buffer = larger;
+                                }
+                            }
+                        }
+
+                        // Only a whole answer is handed over: a poll cut in its body hands nothing, and its retry asks from the same position.
+                        answeredAt = Stopwatch.GetTimestamp();
+                        confirm = HandOver(client.Index, buffer.AsSpan(0, length), answeredAt);
+                        _observer?.Answered(client.Index, server, answeredAt);
+                        retryDelay = TimeSpan.Zero;
+                        continue;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException && !token.IsCancellationRequested)
+                {
+                    failure = e.GetType().Name + ": " + e.Message;
+                    kind = KindOf(e);
+                    retryable = true;
+                }
+
+                if (_retry is null || !retryable)
+                {
+                    Fail(client, failure);
                     return;
                 }
 
-                var length = 0;
-                await using (var body = await response.Content.ReadAsStreamAsync(token))
-                {
-                    int read;
-                    while ((read = await body.ReadAsync(buffer.AsMemory(length), token)) > 0)
-                    {
-                        length += read;
-                        if (length == buffer.Length)
-                        {
-                            var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                            buffer.AsSpan(0, length).CopyTo(larger);
-                            ArrayPool<byte>.Shared.Return(buffer);
-                            buffer = larger;
-                        }
-                    }
-                }
-
-                answeredAt = Stopwatch.GetTimestamp();
-                confirm = HandOver(client.Index, buffer.AsSpan(0, length), answeredAt);
+                // As comety.js does: the network or the server failed, try again from the same position, more and more slowly.
+                _observer?.Failed(client.Index, server, Stopwatch.GetTimestamp(), kind);
+                _errorKinds.AddOrUpdate(kind, 1, static (_, n) => n + 1);
+                _firstOfKind.TryAdd(kind, $"client {client.Index}, server {server}: {failure}");
+                retryDelay = retryDelay == TimeSpan.Zero ? _retry.First : TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, _retry.Max.Ticks));
+                await Task.Delay(retryDelay, token);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -115,6 +168,14 @@ internal sealed class CometyFleet : Fleet
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>A failed request's kind, for the report: the HTTP client's error and the socket's, such as <c>ConnectionError/ConnectionRefused</c>.</summary>
+    private static string KindOf(Exception e)
+    {
+        var socket = e.InnerException as System.Net.Sockets.SocketException ?? e.InnerException?.InnerException as System.Net.Sockets.SocketException;
+        var head = e is HttpRequestException http ? http.HttpRequestError.ToString() : e.GetType().Name;
+        return socket is null ? head : head + "/" + socket.SocketErrorCode;
     }
 
     /// <summary>Records the response's ticks and returns what the next poll confirms: its <c>lastId</c>.</summary>
@@ -189,4 +250,24 @@ internal sealed class CometyFleet : Fleet
         _http.Dispose();
         _stop.Dispose();
     }
+}
+
+/// <summary>
+/// How a client tries a failed poll again: after <paramref name="First"/>, doubling after each
+/// failure in a row up to <paramref name="Max"/>, from the same position; an answer resets it.
+/// </summary>
+internal sealed record RetryPolicy(TimeSpan First, TimeSpan Max)
+{
+    /// <summary>comety.js's defaults: <c>retryDelay</c> 1,000 ms, <c>maxRetryDelay</c> 30,000 ms.</summary>
+    public static RetryPolicy Script { get; } = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+}
+
+/// <summary>Hears how each poll of a fleet ended, and at which server (its index in the fleet's list).</summary>
+internal interface IPollObserver
+{
+    /// <summary>A poll was answered 200 and its events handed over, at <paramref name="at"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    void Answered(int client, int server, long at);
+
+    /// <summary>A poll failed and will be tried again after the backoff.</summary>
+    void Failed(int client, int server, long at, string kind);
 }

@@ -49,8 +49,20 @@ internal sealed record CometyUser(int Index, string Cookie)
 internal sealed class ServerChoice(IReadOnlyList<Uri> servers)
 {
     /// <summary>A server's URL for <paramref name="relative"/>: relative (the client's base address) without a choice or with one server.</summary>
-    public static Uri Resolve(ServerChoice? choice, string relative) =>
-        choice is null || choice._servers.Count == 1 ? new Uri(relative, UriKind.Relative) : new Uri(choice._servers[Random.Shared.Next(choice._servers.Count)], relative);
+    public static Uri Resolve(ServerChoice? choice, string relative) => Resolve(choice, relative, out _);
+
+    /// <summary>The same, and which server it chose (0 without a choice or with one server).</summary>
+    public static Uri Resolve(ServerChoice? choice, string relative, out int server)
+    {
+        if (choice is null || choice._servers.Count == 1)
+        {
+            server = 0;
+            return new Uri(relative, UriKind.Relative);
+        }
+
+        server = Random.Shared.Next(choice._servers.Count);
+        return new Uri(choice._servers[server], relative);
+    }
 
     private readonly IReadOnlyList<Uri> _servers = servers;
 }

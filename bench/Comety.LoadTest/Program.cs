@@ -43,6 +43,11 @@ if (options.AppendDuration is { } appendDuration)
     return await RunSustainedAppendAsync(options, appendDuration, run, machine, cancel.Token);
 }
 
+if (options.RestartServer)
+{
+    return await RunServerRestartAsync(options, run, machine, cancel.Token);
+}
+
 Console.WriteLine($"Run {run} on {machine}; clients from {options.Settings.Sources}.");
 var rows = new List<RowResult>();
 foreach (var clients in options.Clients)
@@ -79,35 +84,65 @@ if (faults > 0)
 return 0;
 
 // The sustained-append case: for each mode, two servers on a new PostgreSQL, posters on both, the log table read back.
-static async Task<int> RunSustainedAppendAsync(LoadTestOptions options, TimeSpan duration, string run, string machine, CancellationToken cancellationToken)
+static Task<int> RunSustainedAppendAsync(LoadTestOptions options, TimeSpan duration, string run, string machine, CancellationToken cancellationToken)
 {
     Console.WriteLine($"Run {run} on {machine}: sustained appends, {options.AppendPosters} posters on each of 2 servers, {duration.TotalSeconds} s per mode.");
-    var results = new List<AppendResult>();
-    foreach (var mode in options.AppendModes)
+    return RunCasesAsync(
+        options.AppendModes,
+        mode => $"Appends, {SustainedAppendCase.Name(mode)}:",
+        async mode => await new SustainedAppendCase(mode, options.AppendPosters, duration, Console.Out).RunAsync(cancellationToken) with { Run = run, Machine = machine },
+        AppendResult.MarkdownHeader(),
+        options.OutputDirectory is { } directory ? Path.Combine(directory, "loadtest-append") : null,
+        "gaps, events missing, duplicated, reordered or unexpected, or failed posts",
+        cancellationToken);
+}
+
+// A server restarted under load: for each N, two servers on a new PostgreSQL, one killed and started again on its port.
+static Task<int> RunServerRestartAsync(LoadTestOptions options, string run, string machine, CancellationToken cancellationToken)
+{
+    Console.WriteLine($"Run {run} on {machine}: a server restarted under load, 2 servers on one PostgreSQL log, a broadcast every {options.Settings.Interval.TotalMilliseconds} ms; clients from {options.Settings.Sources}.");
+    return RunCasesAsync(
+        options.Clients,
+        clients => $"Restart, {clients:N0} clients:",
+        async clients => await new ServerRestartCase(clients, options.Settings.Interval, options.Settings.PhaseTimeout, options.Settings.Sources, Console.Out).RunAsync(cancellationToken) with { Run = run, Machine = machine },
+        RestartResult.MarkdownHeader(),
+        options.OutputDirectory is { } directory ? Path.Combine(directory, "loadtest-restart") : null,
+        "events lost, duplicated or out of order, failures, or affected clients that did not resume on the restarted server",
+        cancellationToken);
+}
+
+// Runs one case per item, printing each result's JSON line as it ends (appended to <output>.jsonl) and
+// the table at the end (written to <output>.md); 1 when any result has faults.
+static async Task<int> RunCasesAsync<TItem, TResult>(IEnumerable<TItem> items, Func<TItem, string> title, Func<TItem, Task<TResult>> runCase,
+    string header, string? output, string faultsAre, CancellationToken cancellationToken)
+    where TResult : ICaseResult
+{
+    var results = new List<TResult>();
+    foreach (var item in items)
     {
-        Console.WriteLine($"Appends, {SustainedAppendCase.Name(mode)}:");
-        var result = await new SustainedAppendCase(mode, options.AppendPosters, duration, Console.Out).RunAsync(cancellationToken) with { Run = run, Machine = machine };
+        Console.WriteLine(title(item));
+        var result = await runCase(item);
         results.Add(result);
         Console.WriteLine(result.ToJson());
-        if (options.OutputDirectory is { } directory)
+        if (output is not null)
         {
-            Directory.CreateDirectory(directory);
-            await File.AppendAllTextAsync(Path.Combine(directory, "loadtest-append.jsonl"), result.ToJson() + "\n", cancellationToken);
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            await File.AppendAllTextAsync(output + ".jsonl", result.ToJson() + "\n", cancellationToken);
         }
     }
 
-    var table = AppendResult.MarkdownHeader() + "\n" + string.Join("\n", results.Select(r => r.ToMarkdown()));
+    var table = header + "\n" + string.Join("\n", results.Select(r => r.ToMarkdown()));
     Console.WriteLine();
     Console.WriteLine(table);
-    if (options.OutputDirectory is { } output)
+    if (output is not null)
     {
-        await File.WriteAllTextAsync(Path.Combine(output, "loadtest-append.md"), table + "\n", cancellationToken);
+        await File.WriteAllTextAsync(output + ".md", table + "\n", cancellationToken);
     }
 
     var faults = results.Sum(r => r.Faults);
     if (faults > 0)
     {
-        Console.Error.WriteLine($"{faults} gaps, events missing, duplicated, reordered or unexpected, or failed posts: see the rows above.");
+        Console.Error.WriteLine($"{faults} {faultsAre}: see the rows above.");
         return 1;
     }
 
@@ -132,11 +167,15 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
 
     public IReadOnlyList<AppendMode> AppendModes { get; init; } = [AppendMode.Batched, AppendMode.BatchOfOne, AppendMode.Transaction];
 
+    /// <summary>The restart case instead of the rows: a server of two on one PostgreSQL log killed and started again under load.</summary>
+    public bool RestartServer { get; init; }
+
     public const string Usage = """
         usage: Comety.LoadTest [--clients 1000,5000,10000] [--targets comety,comety-stream,signalr-lp,signalr-ws]
                                [--events 20] [--interval-ms 200] [--source-addresses K] [--out DIRECTORY] [--smoke]
                                [--stream-duration SECONDS] [--cut-streams SECONDS]
                Comety.LoadTest --append SECONDS [--append-posters 64] [--append-modes batched,batch1,transaction] [--out DIRECTORY]
+               Comety.LoadTest --restart-server [--clients 5000] [--interval-ms 200] [--source-addresses K] [--out DIRECTORY]
                Comety.LoadTest --node-check 1000
                Comety.LoadTest chart [--in results/loadtest.jsonl] [--svg results/loadtest.svg]
           --clients   simulated browsers per row (each its own connection)
@@ -159,6 +198,11 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
           --append-posters P  concurrent posters on each server (1 to 500)
           --append-modes  batched (posts that arrive together in one transaction), batch1 (the log's MaxAppendBatch
                       at 1), transaction (each post its own transaction, through the transactional API)
+          --restart-server  the restart case instead of the rows: two Comety servers on a new PostgreSQL, N clients
+                      (default 5,000) polling either at random and retrying failed polls as comety.js does (1 s, doubling
+                      to 30 s), a broadcast per interval through one server while the other is killed (SIGKILL) and
+                      started again on its port; how soon the clients that failed on it are answered by it again, and
+                      every broadcast once, in order; with --out, rows go to DIRECTORY/loadtest-restart.jsonl and .md
           --node-check N  N clients of SignalR's npm client (@microsoft/signalr, under Node) on long
                       polling, then N of this program's long-polling fleet: same messages, same memory?
           chart       draws the latest run's rows of loadtest.jsonl (broadcast p99, server CPU per delivered
@@ -167,7 +211,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
 
     public static LoadTestOptions? Parse(string[] args)
     {
-        IReadOnlyList<int> clients = [1000, 5000, 10000];
+        IReadOnlyList<int>? clients = null;
         IReadOnlyList<Target>? targets = null;
         var events = 20;
         var interval = TimeSpan.FromMilliseconds(200);
@@ -182,6 +226,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
         TimeSpan? appendDuration = null;
         var appendPosters = 64;
         IReadOnlyList<AppendMode>? appendModes = null;
+        var restartServer = false;
         for (var i = chart ? 1 : 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -226,6 +271,9 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
                 case "--append-modes":
                     appendModes = [.. Next().Split(',').Select(ParseAppendMode)];
                     break;
+                case "--restart-server":
+                    restartServer = true;
+                    break;
                 case "--node-check":
                     nodeCheck = int.Parse(Next(), CultureInfo.InvariantCulture);
                     break;
@@ -239,6 +287,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
             }
         }
 
+        clients ??= restartServer ? [5000] : [1000, 5000, 10000];
         targets ??= [Target.Comety, Target.CometyStreaming, Target.SignalRLongPolling, Target.SignalRWebSockets];
         if (clients.Count == 0 || clients.Any(c => c < 1 || c > 50_000) || events < 1 || events > 1000
             || sourceAddresses < 0 || sourceAddresses > SourceAddresses.MaxCount
@@ -258,6 +307,7 @@ internal sealed record LoadTestOptions(IReadOnlyList<int> Clients, IReadOnlyList
             AppendDuration = appendDuration,
             AppendPosters = appendPosters,
             AppendModes = appendModes ?? options.AppendModes,
+            RestartServer = restartServer,
         };
     }
 

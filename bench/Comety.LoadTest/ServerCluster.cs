@@ -13,12 +13,16 @@ internal sealed class ServerCluster : IAsyncDisposable
 {
     private readonly ServerProcess[] _servers;
     private readonly PostgresServer? _database;
+    private readonly string _project;
+    private readonly string[] _arguments;
 
-    private ServerCluster(ServerProcess[] servers, PostgresServer? database, string? connectionString)
+    private ServerCluster(ServerProcess[] servers, PostgresServer? database, string? connectionString, string project, string[] arguments)
     {
         _servers = servers;
         _database = database;
         ConnectionString = connectionString;
+        _project = project;
+        _arguments = arguments;
     }
 
     public IReadOnlyList<ServerProcess> Servers => _servers;
@@ -34,7 +38,7 @@ internal sealed class ServerCluster : IAsyncDisposable
 
     /// <summary>One server process.</summary>
     public static async Task<ServerCluster> StartAsync(string project, params string[] arguments) =>
-        new([await ServerProcess.StartAsync(project, arguments)], null, null);
+        new([await ServerProcess.StartAsync(project, arguments)], null, null, project, arguments);
 
     /// <summary>
     /// A new PostgreSQL cluster, a database on it, and <paramref name="count"/> Comety servers on that
@@ -47,12 +51,13 @@ internal sealed class ServerCluster : IAsyncDisposable
         try
         {
             var connectionString = await database.CreateDatabaseAsync(cancellationToken);
+            string[] serverArguments = ["--ConnectionStrings:Comety=" + connectionString, .. arguments];
             for (var i = 0; i < count; i++)
             {
-                servers.Add(await ServerProcess.StartAsync("Comety.LoadTest.CometyServer", ["--ConnectionStrings:Comety=" + connectionString, .. arguments]));
+                servers.Add(await ServerProcess.StartAsync("Comety.LoadTest.CometyServer", serverArguments));
             }
 
-            return new ServerCluster([.. servers], database, connectionString);
+            return new ServerCluster([.. servers], database, connectionString, "Comety.LoadTest.CometyServer", serverArguments);
         }
         catch
         {
@@ -63,6 +68,34 @@ internal sealed class ServerCluster : IAsyncDisposable
 
             await database.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Kills server <paramref name="index"/> with SIGKILL and waits until it has exited; its slot keeps the dead process until <see cref="StartAgainAsync"/>.</summary>
+    public Task KillAsync(int index) => _servers[index].KillAsync();
+
+    /// <summary>
+    /// Starts server <paramref name="index"/> again with the same arguments on the same port, once it
+    /// was killed, and returns when it listens (it prints its address once the application has
+    /// started). A port still held (the kernel letting go of the old listener) is tried again, every
+    /// 100 ms for at most 10 s.
+    /// </summary>
+    public async Task<ServerProcess> StartAgainAsync(int index)
+    {
+        var old = _servers[index];
+        var port = old.Address.Port;
+        await old.DisposeAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            try
+            {
+                return _servers[index] = await ServerProcess.StartAsync(_project, port, _arguments);
+            }
+            catch (InvalidOperationException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+            }
         }
     }
 

@@ -34,7 +34,13 @@ internal sealed class ServerProcess : IAsyncDisposable
     public HttpClient Control { get; }
 
     /// <summary>Starts a server project's build output with the given extra arguments and waits until it listens.</summary>
-    public static async Task<ServerProcess> StartAsync(string project, params string[] arguments)
+    public static Task<ServerProcess> StartAsync(string project, params string[] arguments) => StartAsync(project, 0, arguments);
+
+    /// <summary>
+    /// The same on a given port of 127.0.0.1 (0: a free one): a server started again where one was
+    /// killed, so that its clients find it at the address they know.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(string project, int port, params string[] arguments)
     {
         var assembly = typeof(ServerProcess).Assembly;
         string Metadata(string key) => assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
@@ -53,7 +59,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add("http://127.0.0.1:0");
+        start.ArgumentList.Add(FormattableString.Invariant($"http://127.0.0.1:{port}"));
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -148,6 +154,17 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         using var response = await Control.PostAsync(path, null, cancellationToken);
         response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Kills the server with SIGKILL (no shutdown of its own: its connections are simply gone) and waits until it has exited.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     public async ValueTask DisposeAsync()

@@ -216,7 +216,7 @@ internal sealed class SustainedAppendCase(AppendMode mode, int postersPerServer,
 }
 
 /// <summary>One row of the sustained-append case; a Markdown table row and one JSON line.</summary>
-internal sealed record AppendResult
+internal sealed record AppendResult : ICaseResult
 {
     public string Date { get; init; } = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 
