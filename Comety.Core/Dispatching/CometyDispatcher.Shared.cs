@@ -47,11 +47,19 @@ public sealed partial class CometyDispatcher
     public bool IsShared => _shared is not null;
 
     /// <summary>
-    /// Gets whether the log's store answers: <see langword="false"/> while a shared log's database
-    /// cannot be reached (<c>CometyController</c> answers 503 then, and posts throw
+    /// Gets whether the log's store answers: <see langword="false"/> from a failure to reach a shared
+    /// log's database until it answers again (<c>CometyController</c> answers 503 then, and posts throw
     /// <see cref="EventLogUnavailableException"/>). Always <see langword="true"/> for an in-memory log.
     /// </summary>
     public bool IsLogAvailable => !_unavailable;
+
+    /// <summary>
+    /// Gets whether the dispatcher serves: <see langword="true"/> for an in-memory log; on a shared log,
+    /// once it has loaded the users' windows and while its store answers. A load balancer's health
+    /// check reads it, so that a server that has just started gets polls only once it answers them
+    /// from the log (until then they wait for the load).
+    /// </summary>
+    public bool IsReady => _loaded.Task.IsCompleted && !_unavailable;
 
     /// <summary>Gets whether this server is the cluster's leader now (it decides heartbeat timeouts and trims the shared log).</summary>
     public bool IsLeader => _leading;

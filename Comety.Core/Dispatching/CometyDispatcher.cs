@@ -94,12 +94,9 @@ public sealed partial class CometyDispatcher : IDisposable
         _shared = _log as ISharedEventLog;
         if (_shared is null)
         {
+            // Until a shared log's users' windows are loaded, polls and registrations wait for them (a
+            // few seconds at most: then, or as soon as the store fails, they are refused as unavailable).
             _loaded.TrySetResult();
-        }
-        else
-        {
-            // Until the users' windows are loaded, polls are answered 503.
-            _unavailable = true;
         }
 
         _lastDelivered = _log.LastSequence;

@@ -448,4 +448,30 @@ public sealed class ClusterTests(PostgresFixture postgres)
         Assert.InRange(reported, Users, Users * 6);
         Assert.All(Enumerable.Range(0, Users), i => Assert.True(server.IsRegistered($"u{i}")));
     }
+
+    [Fact]
+    public async Task A_poll_that_comes_while_a_server_is_loading_the_log_waits_for_the_load_and_the_server_is_not_ready_until_then()
+    {
+        var connectionString = await postgres.CreateDatabaseAsync();
+        await using var cluster = await SharedCluster.StartAsync(connectionString, 1);
+        await cluster[0].RegisterUserAsync("ann");
+        var position = cluster[0].LastSequence;
+        await cluster[0].BroadcastAsync("test", Numbered(1));
+
+        await using var log = new PostgreSqlEventLog(new PostgreSqlEventLogOptions { ConnectionString = connectionString });
+        var gated = new CountingSharedLog(log) { LoadGate = new TaskCompletionSource() };
+        using var starting = new CometyDispatcher(log: gated);
+        var started = starting.StartAsync();
+
+        var poll = starting.PollAsync("ann", position, Hold).AsTask();
+        Assert.False(starting.IsReady);
+        Assert.True(starting.IsLogAvailable, "a server that is loading is not one whose database is away");
+        Assert.False(poll.IsCompleted);
+
+        gated.LoadGate.SetResult();
+        await started.WaitAsync(TestEvents.Bound);
+        var result = await poll.WaitAsync(TestEvents.Bound);
+        Assert.True(starting.IsReady);
+        Assert.Equal([1], (result.Events ?? []).Select(static e => ((JsonElement)e.Args["n"]!).GetInt32()));
+    }
 }

@@ -1,6 +1,6 @@
 namespace Comety.Tests.PostgreSql;
 
-/// <summary>A shared log that counts the presence rows a dispatcher reports, and passes everything on.</summary>
+/// <summary>A shared log that counts the presence rows a dispatcher reports, can hold its load back, and passes everything on.</summary>
 internal sealed class CountingSharedLog(ISharedEventLog inner) : ISharedEventLog
 {
     private int _reportedRows;
@@ -17,7 +17,18 @@ internal sealed class CountingSharedLog(ISharedEventLog inner) : ISharedEventLog
 
     public ValueTask TrimAsync(long beforeSequence, CancellationToken cancellationToken = default) => inner.TrimAsync(beforeSequence, cancellationToken);
 
-    public ValueTask<SharedLogSnapshot> LoadAsync(CancellationToken cancellationToken = default) => inner.LoadAsync(cancellationToken);
+    /// <summary>Holds every load until it completes; none when null.</summary>
+    public TaskCompletionSource? LoadGate { get; set; }
+
+    public async ValueTask<SharedLogSnapshot> LoadAsync(CancellationToken cancellationToken = default)
+    {
+        if (LoadGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        return await inner.LoadAsync(cancellationToken);
+    }
 
     public ValueTask<(long LastSequence, string Epoch)> ReadLastSequenceAsync(CancellationToken cancellationToken = default) => inner.ReadLastSequenceAsync(cancellationToken);
 

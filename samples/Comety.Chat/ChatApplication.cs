@@ -68,8 +68,9 @@ public static class ChatApplication
         app.MapComety<ChatUpdatesController>("chat/updates");
         if (clustered)
         {
-            // What the cluster's load balancer probes.
-            app.MapGet("/health", static () => "ok");
+            // What the cluster's load balancer probes: an instance gets traffic once its dispatcher has
+            // loaded the shared log and while it reaches the database.
+            app.MapGet("/health", static (CometyDispatcher dispatcher) => dispatcher.IsReady ? Results.Text("ok") : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         }
 
         return app;
