@@ -12,8 +12,10 @@ namespace Comety.Tests.PostgreSql;
 [Trait("Category", "PostgreSql")]
 public sealed class SharedLogHttpTests(PostgresFixture postgres)
 {
-    private static Task<TestHost> StartOnAsync(string connectionString) =>
-        TestHost.StartAsync(new TestHostOptions
+    // An application on the shared log, once its dispatcher has loaded it (as a load balancer's health check waits for).
+    private static async Task<TestHost> StartOnAsync(string connectionString)
+    {
+        var host = await TestHost.StartAsync(new TestHostOptions
         {
             Antiforgery = false,
             ConfigureServices = services => services.AddCometyPostgreSql(log =>
@@ -21,7 +23,9 @@ public sealed class SharedLogHttpTests(PostgresFixture postgres)
                 log.ConnectionString = connectionString;
                 log.FallbackReadInterval = TimeSpan.FromMilliseconds(500);
             }),
-        });
+        }).WaitAsync(Bound);
+        return host;
+    }
 
     private static async Task<(long LastId, List<string> Types)> ReadAsync(HttpResponseMessage response)
     {
@@ -43,10 +47,8 @@ public sealed class SharedLogHttpTests(PostgresFixture postgres)
     public async Task A_page_rendered_by_one_server_polls_and_subscribes_on_the_other_and_gets_what_a_third_posts()
     {
         var connectionString = await postgres.CreateDatabaseAsync();
-        await using var first = await StartOnAsync(connectionString).WaitAsync(Bound);
-        await using var second = await StartOnAsync(connectionString).WaitAsync(Bound);
-        await first.Dispatcher.StartAsync().WaitAsync(Bound);
-        await second.Dispatcher.StartAsync().WaitAsync(Bound);
+        await using var first = await StartOnAsync(connectionString);
+        await using var second = await StartOnAsync(connectionString);
 
         // The page was rendered by the first: registered there, at its position.
         await first.Dispatcher.RegisterUserAsync("ann").Bounded();
@@ -80,10 +82,8 @@ public sealed class SharedLogHttpTests(PostgresFixture postgres)
     public async Task A_stream_on_one_server_writes_what_the_other_posts_and_resumes_on_it_from_its_last_event()
     {
         var connectionString = await postgres.CreateDatabaseAsync();
-        await using var first = await StartOnAsync(connectionString).WaitAsync(Bound);
-        await using var second = await StartOnAsync(connectionString).WaitAsync(Bound);
-        await first.Dispatcher.StartAsync().WaitAsync(Bound);
-        await second.Dispatcher.StartAsync().WaitAsync(Bound);
+        await using var first = await StartOnAsync(connectionString);
+        await using var second = await StartOnAsync(connectionString);
         await first.Dispatcher.RegisterUserAsync("ann").Bounded();
         var position = first.Dispatcher.LastSequence;
         using var onSecond = second.CreateClient("ann");
@@ -114,8 +114,7 @@ public sealed class SharedLogHttpTests(PostgresFixture postgres)
     public async Task A_position_the_store_never_issued_is_answered_409_resynchronise_by_every_server()
     {
         var connectionString = await postgres.CreateDatabaseAsync();
-        await using var host = await StartOnAsync(connectionString).WaitAsync(Bound);
-        await host.Dispatcher.StartAsync().WaitAsync(Bound);
+        await using var host = await StartOnAsync(connectionString);
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         using var client = host.CreateClient("ann");
 
@@ -128,8 +127,7 @@ public sealed class SharedLogHttpTests(PostgresFixture postgres)
     public async Task While_the_database_is_away_a_poll_answers_503_with_a_problem_and_once_it_is_back_the_poll_gets_its_events()
     {
         await using var database = await PostgresServer.StartAsync();
-        await using var host = await StartOnAsync(await database.CreateDatabaseAsync()).WaitAsync(Bound);
-        await host.Dispatcher.StartAsync().WaitAsync(Bound);
+        await using var host = await StartOnAsync(await database.CreateDatabaseAsync());
         await host.Dispatcher.RegisterUserAsync("ann").Bounded();
         var position = host.Dispatcher.LastSequence;
         using var client = host.CreateClient("ann");
